@@ -1,0 +1,47 @@
+// Planners turn one collective on one rank into a Plan. They see only CollArgs and make no
+// transport calls, so every schedule can be checked on memory alone.
+#pragma once
+
+#include <cstddef>
+
+#include "algorithms/plan.h"
+#include "core/datatype.h"
+
+namespace hccl {
+
+enum class CollKind : uint8_t {
+  AllReduce,
+  AllGather,
+  ReduceScatter,
+  Broadcast,
+  Reduce,
+  AllToAll,
+  Gather,
+  Scatter,
+  Send,
+  Recv,
+};
+
+const char* collKindName(CollKind kind);
+
+struct CollArgs {
+  CollKind kind = CollKind::AllReduce;
+  int rank = 0;
+  int nranks = 1;
+  // Elements per rank as the NCCL call counts them: AllReduce/Broadcast/Reduce the whole
+  // buffer; AllGather sendcount; ReduceScatter recvcount; AllToAll/Gather/Scatter per peer.
+  size_t count = 0;
+  size_t elemSize = 1;
+  int root = 0;  // Broadcast, Reduce, Gather, Scatter; the peer for Send/Recv
+  // Pipelining granularity for chained schedules (Broadcast, Reduce).
+  size_t sliceBytes = size_t{512} << 10;
+  // The input must not be read after the output is written (AllToAll with sendbuff == recvbuff):
+  // the planner stages the input through scratch.
+  bool inputAliasesOutput = false;
+};
+
+// Ring schedules for the reducing and gathering collectives, direct exchanges for the rooted
+// and personalised ones; chooses by CollArgs::kind.
+Plan planCollective(const CollArgs& args);
+
+}  // namespace hccl

@@ -1,0 +1,19 @@
+// The planners of src/algorithms, one function per schedule.
+#pragma once
+
+#include "algorithms/planner.h"
+
+namespace hccl {
+
+Plan planRingAllReduce(const CollArgs& args);
+Plan planRingAllGather(const CollArgs& args);
+Plan planRingReduceScatter(const CollArgs& args);
+Plan planChainBroadcast(const CollArgs& args);
+Plan planChainReduce(const CollArgs& args);
+Plan planDirectAllToAll(const CollArgs& args);
+Plan planDirectGather(const CollArgs& args);
+Plan planDirectScatter(const CollArgs& args);
+Plan planSend(const CollArgs& args);
+Plan planRecv(const CollArgs& args);
+
+}  // namespace hccl

@@ -1,0 +1,31 @@
+#include "core/config.h"
+
+#include "core/params.h"
+
+namespace hccl {
+namespace {
+
+IntParam buffsizeParam("BUFFSIZE", int64_t{4} << 20, "bytes of staging per peer and direction (shm ring)");
+IntParam timeoutParam("TIMEOUT", 600, "seconds any wait may last before the peer is declared lost", false);
+IntParam shmDisableParam("SHM_DISABLE", 0, "1: never use shared memory between ranks on one host");
+IntParam sliceBytesParam("SLICE_BYTES", int64_t{512} << 10,
+                    "pipelining slice of chained schedules (broadcast, reduce)", false);
+IntParam blockingParam("COMM_BLOCKING", -1, "0/1 overrides ncclConfig_t.blocking");
+
+}  // namespace
+
+Config Config::fromEnvironment() {
+  Config c;
+  int64_t buf = buffsizeParam.get();
+  if (buf >= 65536) c.bufferBytes = static_cast<size_t>(buf);
+  int64_t t = timeoutParam.get();
+  if (t > 0) c.timeoutSeconds = static_cast<double>(t);
+  c.shmDisable = shmDisableParam.get() != 0;
+  int64_t slice = sliceBytesParam.get();
+  if (slice >= 4096) c.sliceBytes = static_cast<size_t>(slice);
+  int64_t b = blockingParam.get();
+  if (b == 0 || b == 1) c.blocking = b == 1;
+  return c;
+}
+
+}  // namespace hccl

@@ -1,0 +1,23 @@
+// A communicator's settings: the environment, read once at creation, merged with the
+// ncclConfig_t the user passed. Nothing below src/core reads the environment.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace hccl {
+
+struct Config {
+  bool blocking = true;
+  size_t bufferBytes = size_t{4} << 20;  // per-peer staging (shm ring size)
+  double timeoutSeconds = 600;           // bound on every wait
+  bool shmDisable = false;
+  size_t sliceBytes = size_t{512} << 10; // pipelining granularity of chained schedules
+  std::string commName;
+  std::string netName;
+
+  // The environment's values (HCCL_* over NCCL_*); API fields are applied on top.
+  static Config fromEnvironment();
+};
+
+}  // namespace hccl

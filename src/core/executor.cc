@@ -1,0 +1,273 @@
+#include "core/executor.h"
+
+#include <poll.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "core/comm.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace hccl {
+namespace {
+
+constexpr int kSpinRounds = 64;
+constexpr int kYieldRounds = 4096;
+constexpr auto kLivenessInterval = std::chrono::milliseconds(20);
+
+// Elements of the input a PreMulSum scales, and of the output Avg divides on this rank.
+size_t inputCount(const Operation& o) {
+  return o.args.kind == CollKind::ReduceScatter ? o.args.count * o.args.nranks : o.args.count;
+}
+size_t resultCount(const Operation& o) {
+  if (o.args.kind == CollKind::Reduce && o.args.rank != o.args.root) return 0;
+  return o.args.count;
+}
+
+char* resolve(Operation& o, const Region& r) {
+  switch (r.buffer) {
+    case BufferRef::Send: return const_cast<char*>(o.send) + r.offset;
+    case BufferRef::Recv: return o.recv + r.offset;
+    case BufferRef::Scratch: return o.scratch + r.offset;
+  }
+  return nullptr;
+}
+
+Status start(Operation& o) {
+  Communicator& comm = *o.comm;
+  o.plan = planCollective(o.args);
+  size_t scaledBytes = o.preMultiply ? inputCount(o) * dataTypeSize(o.type) : 0;
+  if (o.plan.scratchBytes + scaledBytes > 0) {
+    o.scratch = comm.scratch(o.plan.scratchBytes + scaledBytes);
+    if (o.preMultiply) {
+      char* scaled = o.scratch + o.plan.scratchBytes;
+      HCCL_TRY(comm.backend().scale(scaled, o.send, inputCount(o), o.type, o.scalar));
+      o.send = scaled;
+    }
+  }
+  HCCL_TRACE(Coll, "%s seq tag 0x%llx plan:\n%s", collKindName(o.args.kind),
+             static_cast<unsigned long long>(o.tagBase), o.plan.describe().c_str());
+  o.started = true;
+  return Status::Success;
+}
+
+// Runs a phase's local steps and posts its transfers.
+Status startPhase(Operation& o) {
+  Communicator& comm = *o.comm;
+  const Phase& phase = o.plan.phases[o.phase];
+  size_t transfers = std::count_if(phase.steps.begin(), phase.steps.end(),
+                                   [](const Step& s) { return s.isTransfer(); });
+  o.requests.assign(transfers, Request{});  // sized once: messengers keep pointers into it
+  size_t next = 0;
+  for (const Step& step : phase.steps) {
+    if (step.kind == StepKind::Copy) {
+      char* dst = resolve(o, step.dst);
+      const char* src = resolve(o, step.src);
+      if (dst != src) HCCL_TRY(comm.backend().copy(dst, src, step.bytes));
+      continue;
+    }
+    Request& r = o.requests[next++];
+    r.tag = o.tagBase | step.tag;
+    r.bytes = step.bytes;
+    if (step.kind == StepKind::Send) {
+      r.kind = Request::Kind::Send;
+      r.buffer = resolve(o, step.src);
+      comm.messenger(step.peer)->postSend(&r);
+    } else {
+      r.kind = Request::Kind::Recv;
+      r.buffer = resolve(o, step.dst);
+      r.type = o.type;
+      if (step.kind == StepKind::RecvReduce) {
+        r.reduceSource = resolve(o, step.src);
+        r.op = o.op;
+        r.backend = &comm.backend();
+      }
+      comm.messenger(step.peer)->postRecv(&r);
+    }
+  }
+  return Status::Success;
+}
+
+Status finish(Operation& o) {
+  if (o.average && resultCount(o) > 0)
+    HCCL_TRY(o.comm->backend().divide(o.recv, resultCount(o), o.type, o.args.nranks));
+  o.done = true;
+  return Status::Success;
+}
+
+// Moves an operation forward as far as its completed transfers allow.
+Status advance(Operation& o, bool* moved) {
+  if (!o.started) {
+    HCCL_TRY(start(o));
+    *moved = true;
+    if (o.plan.phases.empty()) return finish(o);
+    HCCL_TRY(startPhase(o));
+  }
+  for (;;) {
+    for (const Request& r : o.requests)
+      if (!r.done) return Status::Success;
+    *moved = true;
+    if (++o.phase == o.plan.phases.size()) return finish(o);
+    HCCL_TRY(startPhase(o));
+  }
+}
+
+class Runner {
+ public:
+  explicit Runner(const std::vector<Operation*>& ops) : ops_(ops) {
+    for (Operation* o : ops)
+      if (std::find(comms_.begin(), comms_.end(), o->comm) == comms_.end()) comms_.push_back(o->comm);
+    timeout_ = std::chrono::duration_cast<Clock::duration>(
+        std::chrono::duration<double>(comms_.empty() ? 600.0 : comms_[0]->config().timeoutSeconds));
+  }
+
+  Status run() {
+    lastProgress_ = lastLivenessCheck_ = Clock::now();
+    int idleRounds = 0;
+    while (pending()) {
+      bool moved = false;
+      step(&moved);
+      if (moved) {
+        idleRounds = 0;
+        lastProgress_ = Clock::now();
+        continue;
+      }
+      wait(++idleRounds);
+    }
+    return firstError_;
+  }
+
+ private:
+  bool pending() const {
+    return std::any_of(ops_.begin(), ops_.end(), [](const Operation* o) { return !o->done; });
+  }
+
+  void failComm(Communicator* comm, Status error) {
+    std::string text = threadLastError();
+    comm->fail(error);
+    comm->setLastError(text);
+    for (Operation* o : ops_) {
+      if (o->comm != comm || o->done) continue;
+      o->done = true;
+      o->status = error;
+    }
+    if (!failed(firstError_)) firstError_ = error;
+  }
+
+  void step(bool* moved) {
+    for (Operation* o : ops_) {
+      if (o->done || (o->after != nullptr && !o->after->done)) continue;
+      Status s = advance(*o, moved);
+      if (failed(s)) failComm(o->comm, s);
+    }
+    for (Communicator* comm : comms_) {
+      if (comm->abortRequested()) {
+        ::hccl::fail(Status::Aborted, "rank %d: communicator aborted while an operation was running",
+                     comm->rank());
+        failComm(comm, Status::Aborted);
+        continue;
+      }
+      if (failed(comm->state())) continue;
+      for (int peer = 0; peer < comm->nranks(); ++peer) {
+        Messenger* m = comm->messenger(peer);
+        if (m == nullptr || !m->busy()) continue;
+        Status s = m->progress(moved);
+        if (failed(s)) {
+          failComm(comm, s);
+          break;
+        }
+      }
+    }
+  }
+
+  // Nothing moved: back off, look for dead peers, and give up after the timeout.
+  void wait(int idleRounds) {
+    if (idleRounds < kSpinRounds) {
+      __builtin_ia32_pause();
+      return;
+    }
+    Clock::time_point now = Clock::now();
+    if (now - lastLivenessCheck_ >= kLivenessInterval) {
+      lastLivenessCheck_ = now;
+      checkPeers();
+    }
+    if (now - lastProgress_ > timeout_) {
+      for (Communicator* comm : comms_) {
+        if (failed(comm->state())) continue;
+        ::hccl::fail(Status::RemoteError, "rank %d: no progress for %.0f s (HCCL_TIMEOUT); peers %s",
+                     comm->rank(), std::chrono::duration<double>(timeout_).count(),
+                     waitingOn(comm).c_str());
+        failComm(comm, Status::RemoteError);
+      }
+      return;
+    }
+    if (idleRounds < kYieldRounds) {
+      sched_yield();
+      return;
+    }
+    sleepOnLinks();
+  }
+
+  void checkPeers() {
+    for (Communicator* comm : comms_) {
+      if (failed(comm->state())) continue;
+      for (int peer = 0; peer < comm->nranks(); ++peer) {
+        Messenger* m = comm->messenger(peer);
+        if (m == nullptr || !m->busy() || !failed(m->link().checkAlive())) continue;
+        // The peer may have written its last bytes and exited: drain before judging.
+        bool moved = false;
+        Status s = m->progress(&moved);
+        if (!failed(s) && moved) continue;
+        ::hccl::fail(Status::RemoteError, "rank %d: peer rank %d (%s) is gone", comm->rank(), peer,
+                     m->link().name());
+        failComm(comm, Status::RemoteError);
+        break;
+      }
+    }
+  }
+
+  // Sleeps until a socket turns readable, or briefly when some link is shared memory.
+  void sleepOnLinks() {
+    std::vector<pollfd> fds;
+    bool spinOnly = false;
+    for (Communicator* comm : comms_) {
+      if (failed(comm->state())) continue;
+      for (int peer = 0; peer < comm->nranks(); ++peer) {
+        Messenger* m = comm->messenger(peer);
+        if (m == nullptr || !m->busy()) continue;
+        int fd = m->link().waitFd();
+        if (fd < 0) spinOnly = true;
+        else fds.push_back({fd, POLLIN, 0});
+      }
+    }
+    if (spinOnly || fds.empty()) {
+      usleep(50);
+      return;
+    }
+    ::poll(fds.data(), fds.size(), 1);
+  }
+
+  std::string waitingOn(Communicator* comm) {
+    std::string out;
+    for (int peer = 0; peer < comm->nranks(); ++peer) {
+      Messenger* m = comm->messenger(peer);
+      if (m != nullptr && m->busy()) out += (out.empty() ? "" : ",") + std::to_string(peer);
+    }
+    return out.empty() ? "none" : out;
+  }
+
+  const std::vector<Operation*>& ops_;
+  std::vector<Communicator*> comms_;
+  Clock::duration timeout_;
+  Clock::time_point lastProgress_, lastLivenessCheck_;
+  Status firstError_ = Status::Success;
+};
+
+}  // namespace
+
+Status runOperations(const std::vector<Operation*>& ops) { return Runner(ops).run(); }
+
+}  // namespace hccl

@@ -1,0 +1,139 @@
+#include "core/group.h"
+
+#include <algorithm>
+#include <mutex>
+#include <vector>
+
+#include "core/comm.h"
+#include "core/error.h"
+#include "core/executor.h"
+
+namespace hccl {
+namespace {
+
+struct PendingInit {
+  Communicator* comm;
+  UniqueIdContent id;
+};
+
+struct GroupState {
+  int depth = 0;
+  std::vector<std::unique_ptr<Operation>> ops;
+  std::vector<PendingInit> inits;
+};
+
+thread_local GroupState tGroup;
+
+Status runInits(std::vector<PendingInit>& inits) {
+  // Every init waits on its peers, so they all run at once, one thread each.
+  for (PendingInit& p : inits) p.comm->initAsync(p.id);
+  Status first = Status::Success;
+  for (PendingInit& p : inits) {
+    if (!p.comm->config().blocking) continue;  // the caller polls ncclCommGetAsyncError
+    p.comm->joinInit();
+    if (failed(p.comm->state()) && !failed(first)) first = p.comm->state();
+  }
+  return first;
+}
+
+// A send to this same rank is paired, in call order, with a receive from this rank; the
+// receive becomes a local copy and the send has nothing left to do.
+Status pairSelfTransfers(const std::vector<Operation*>& order) {
+  std::vector<Operation*> sends, recvs;
+  for (Operation* o : order) {
+    if (o->args.root != o->args.rank) continue;
+    if (o->args.kind == CollKind::Send) sends.push_back(o);
+    if (o->args.kind == CollKind::Recv) recvs.push_back(o);
+  }
+  for (size_t i = 0; i < sends.size() || i < recvs.size(); ++i) {
+    Operation* s = i < sends.size() ? sends[i] : nullptr;
+    Operation* r = i < recvs.size() ? recvs[i] : nullptr;
+    if (s == nullptr || r == nullptr || s->comm != r->comm)
+      return reject(Status::InvalidUsage,
+                    "a send to self needs a matching receive from self in the same group");
+    if (s->args.count * s->args.elemSize != r->args.count * r->args.elemSize)
+      return reject(Status::InvalidUsage, "send to self of %zu bytes paired with a receive of %zu bytes",
+                    s->args.count * s->args.elemSize, r->args.count * r->args.elemSize);
+    r->send = s->send;
+  }
+  return Status::Success;
+}
+
+}  // namespace
+
+bool inGroup() { return tGroup.depth > 0; }
+
+void groupStart() { ++tGroup.depth; }
+
+Status execute(std::vector<std::unique_ptr<Operation>>& ops) {
+  if (ops.empty()) return Status::Success;
+  std::vector<Operation*> order;
+  std::vector<Communicator*> comms;
+  for (auto& o : ops) {
+    order.push_back(o.get());
+    if (std::find(comms.begin(), comms.end(), o->comm) == comms.end()) comms.push_back(o->comm);
+  }
+  HCCL_TRY(pairSelfTransfers(order));
+  // Collectives of one communicator run in call order; point-to-point runs alongside them.
+  for (Communicator* comm : comms) {
+    Operation* previous = nullptr;
+    for (Operation* o : order) {
+      if (o->comm != comm || o->args.kind == CollKind::Send || o->args.kind == CollKind::Recv) continue;
+      o->after = previous;
+      previous = o;
+    }
+  }
+  std::sort(comms.begin(), comms.end());  // one lock order for every thread
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (Communicator* comm : comms) {
+    comm->joinInit();  // a non-blocking init must finish before the comm carries data
+    locks.emplace_back(comm->busy());
+  }
+  for (Communicator* comm : comms) {
+    if (failed(comm->state())) {
+      Status broken = comm->state();
+      return reject(broken, "rank %d: the communicator is in an error state (%s); abort it",
+                    comm->rank(), statusName(broken));
+    }
+  }
+  return runOperations(order);
+}
+
+Status submit(std::unique_ptr<Operation> op) {
+  if (inGroup()) {
+    tGroup.ops.push_back(std::move(op));
+    return Status::Success;
+  }
+  std::vector<std::unique_ptr<Operation>> single;
+  single.push_back(std::move(op));
+  return execute(single);
+}
+
+Status submitInit(Communicator* comm, const UniqueIdContent& id) {
+  if (inGroup()) {
+    tGroup.inits.push_back({comm, id});
+    return Status::Success;
+  }
+  if (!comm->config().blocking) {
+    comm->initAsync(id);
+    return Status::InProgress;
+  }
+  return comm->init(id);
+}
+
+Status groupEnd() {
+  if (tGroup.depth == 0)
+    return reject(Status::InvalidUsage, "ncclGroupEnd called without a matching ncclGroupStart");
+  if (--tGroup.depth > 0) return Status::Success;
+  std::vector<PendingInit> inits = std::move(tGroup.inits);
+  std::vector<std::unique_ptr<Operation>> ops = std::move(tGroup.ops);
+  tGroup.inits.clear();
+  tGroup.ops.clear();
+  HCCL_TRY(runInits(inits));
+  HCCL_TRY(execute(ops));
+  for (PendingInit& p : inits)
+    if (p.comm->state() == Status::InProgress) return Status::InProgress;
+  return Status::Success;
+}
+
+}  // namespace hccl

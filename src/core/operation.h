@@ -1,0 +1,39 @@
+// One NCCL call on one rank, as the executor runs it: the planned schedule plus the buffers,
+// the reduction, and the run state.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "algorithms/planner.h"
+#include "core/datatype.h"
+#include "transport/messenger.h"
+
+namespace hccl {
+
+class Communicator;
+
+struct Operation {
+  Communicator* comm = nullptr;
+  CollArgs args;
+  DataType type = DataType::Uint8;
+  ReduceOp op = ReduceOp::Sum;
+  bool average = false;      // ncclAvg: divide the reduced result by nranks
+  bool preMultiply = false;  // PreMulSum: scale the input by `scalar` first
+  uint8_t scalar[8] = {};
+  const char* send = nullptr;
+  char* recv = nullptr;
+  uint64_t tagBase = 0;
+  Operation* after = nullptr;  // starts only once this one is done (collective order per comm)
+
+  // Run state, owned by the executor.
+  Plan plan;
+  char* scratch = nullptr;
+  size_t phase = 0;
+  bool started = false;
+  bool done = false;
+  Status status = Status::Success;
+  std::vector<Request> requests;
+};
+
+}  // namespace hccl

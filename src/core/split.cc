@@ -1,0 +1,75 @@
+#include "core/split.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <vector>
+
+#include "core/error.h"
+#include "core/group.h"
+
+namespace hccl {
+namespace {
+
+// An AllGather of `bytes` per rank on the parent, run immediately.
+Status allGather(Communicator* comm, const void* mine, void* all, size_t bytes) {
+  auto op = std::make_unique<Operation>();
+  op->comm = comm;
+  op->args.kind = CollKind::AllGather;
+  op->args.rank = comm->rank();
+  op->args.nranks = comm->nranks();
+  op->args.count = bytes;
+  op->args.elemSize = 1;
+  op->send = static_cast<const char*>(mine);
+  op->recv = static_cast<char*>(all);
+  op->tagBase = comm->nextCollectiveTag();
+  std::vector<std::unique_ptr<Operation>> ops;
+  ops.push_back(std::move(op));
+  return execute(ops);
+}
+
+struct Member {
+  int color;
+  int key;
+};
+
+}  // namespace
+
+Status splitCommunicator(Communicator* parent, int color, int key, const Config& config,
+                         Communicator** out) {
+  *out = nullptr;
+  const int n = parent->nranks();
+  std::vector<Member> members(n);
+  Member mine{color, key};
+  HCCL_TRY(allGather(parent, &mine, members.data(), sizeof(Member)));
+
+  // The lowest parent rank of each color makes the new communicator's id; everyone shares it.
+  bool leader = false;
+  if (color != kSplitNoColor) {
+    leader = true;
+    for (int r = 0; r < parent->rank(); ++r)
+      if (members[r].color == color) leader = false;
+  }
+  uint8_t myId[kUniqueIdBytes] = {};
+  if (leader) HCCL_TRY(createUniqueId(myId, config.timeoutSeconds));
+  std::vector<uint8_t> ids(static_cast<size_t>(n) * kUniqueIdBytes);
+  HCCL_TRY(allGather(parent, myId, ids.data(), kUniqueIdBytes));
+  if (color == kSplitNoColor) return Status::Success;
+
+  std::vector<int> group;  // parent ranks of our color, in new-rank order
+  for (int r = 0; r < n; ++r)
+    if (members[r].color == color) group.push_back(r);
+  std::stable_sort(group.begin(), group.end(), [&](int a, int b) { return members[a].key < members[b].key; });
+  int newRank = static_cast<int>(std::find(group.begin(), group.end(), parent->rank()) - group.begin());
+  int leaderRank = *std::min_element(group.begin(), group.end());
+  UniqueIdContent id;
+  HCCL_TRY(parseUniqueId(&ids[static_cast<size_t>(leaderRank) * kUniqueIdBytes], &id));
+
+  auto comm = std::make_unique<Communicator>(config, newRank, static_cast<int>(group.size()));
+  Status s = submitInit(comm.get(), id);
+  if (failed(s)) return s;
+  *out = comm.release();
+  return s;
+}
+
+}  // namespace hccl

@@ -1,0 +1,42 @@
+// A Link between two processes on one host: one shared-memory ring each way. The TCP socket
+// that set it up stays open only to learn when the peer dies.
+#pragma once
+
+#include <memory>
+
+#include "core/socket.h"
+#include "transport/shm/shm_ring.h"
+#include "transport/transport.h"
+
+namespace hccl {
+
+class ShmLink final : public Link {
+ public:
+  // Set-up runs in three rounds so a rank can do each round for all its peers before waiting
+  // on any of them: begin() creates our receive ring and announces its name, attach() maps the
+  // peer's ring and acknowledges, finish() waits for the acknowledgement and drops the name.
+  static Status begin(Socket control, const std::string& ringName, size_t capacity,
+                      Deadline deadline, std::unique_ptr<ShmLink>* out);
+  Status attach(Deadline deadline);
+  Status finish(Deadline deadline);
+
+  const char* name() const override { return "shm"; }
+  Status write(const void* data, size_t bytes, size_t* done) override;
+  Status read(void* dst, size_t bytes, size_t* done) override;
+  Status peek(size_t minBytes, size_t maxBytes, const void** data, size_t* avail) override;
+  void consume(size_t bytes) override;
+  Status checkAlive() override;
+  void shutdown() override { control_.shutdown(); }
+  int waitFd() const override { return -1; }
+
+ private:
+  ShmLink() = default;
+
+  Socket control_;
+  ShmRing rx_;  // ours: the peer writes, we read
+  ShmRing tx_;  // the peer's: we write, it reads
+  uint64_t txHead_ = 0, txTailSeen_ = 0;  // cached counters avoid touching the peer's line
+  uint64_t rxTail_ = 0, rxHeadSeen_ = 0;
+};
+
+}  // namespace hccl

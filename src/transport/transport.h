@@ -1,0 +1,41 @@
+// The transport interface: a Link is a reliable, ordered, bidirectional byte stream to one peer,
+// driven without blocking. Every transport (tcp, shm; later ucx, verbs, device IPC) implements it
+// and passes the same conformance tests. Tagged messages, flow control and matching are built
+// once on top of it, in messenger.h, so a transport only has to move bytes.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+
+#include "core/status.h"
+
+namespace hccl {
+
+class Link {
+ public:
+  virtual ~Link() = default;
+
+  virtual const char* name() const = 0;
+
+  // Accepts up to `bytes` for sending; *done may be 0 when the stream is full.
+  virtual Status write(const void* data, size_t bytes, size_t* done) = 0;
+  // Reads up to `bytes` into dst; *done may be 0 when nothing has arrived.
+  virtual Status read(void* dst, size_t bytes, size_t* done) = 0;
+  // A view of received bytes without copying them out: at least `minBytes` contiguous bytes
+  // (and at most `maxBytes`), or *avail = 0 when fewer have arrived. Release with consume().
+  // minBytes is at most 8; a stream written in 8-byte-aligned pieces never splits an element.
+  virtual Status peek(size_t minBytes, size_t maxBytes, const void** data, size_t* avail) = 0;
+  virtual void consume(size_t bytes) = 0;
+
+  // RemoteError when the peer has gone away (process died or link closed).
+  virtual Status checkAlive() = 0;
+  // Closes our side so the peer sees the link fail; used to spread an abort.
+  virtual void shutdown() = 0;
+  // A descriptor that turns readable when bytes arrive, for idle waits; -1 when the link must
+  // be polled by reading (shared memory).
+  virtual int waitFd() const = 0;
+};
+
+using LinkPtr = std::unique_ptr<Link>;
+
+}  // namespace hccl
