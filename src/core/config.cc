@@ -15,6 +15,7 @@ IntParam blockingParam("COMM_BLOCKING", -1, "0/1 overrides ncclConfig_t.blocking
 }  // namespace
 
 Config Config::fromEnvironment() {
+  warnUnknownParams();
   Config c;
   int64_t buf = buffsizeParam.get();
   if (buf >= 65536) c.bufferBytes = static_cast<size_t>(buf);

@@ -1,6 +1,12 @@
 #include "core/params.h"
 
 #include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "core/log.h"
+
+extern char** environ;
 
 namespace hccl {
 namespace {
@@ -22,6 +28,26 @@ const char* rawParam(const ParamInfo& info) {
   if (!info.ncclAlias) return nullptr;
   name = std::string("NCCL_") + info.name;
   return std::getenv(name.c_str());
+}
+
+void warnUnknownParams() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (char** env = environ; *env != nullptr; ++env) {
+      if (strncmp(*env, "HCCL_", 5) != 0) continue;
+      const char* name = *env + 5;
+      size_t length = strcspn(name, "=");
+      // Read by launchers (hccl-perf), not by the library.
+      static const char* kLauncherNames[] = {"RANK", "NRANKS", "ID_FILE"};
+      bool known = false;
+      for (const char* l : kLauncherNames)
+        known = known || (strlen(l) == length && strncmp(l, name, length) == 0);
+      for (const ParamInfo* p : registry())
+        known = known || (strlen(p->name) == length && strncmp(p->name, name, length) == 0);
+      if (!known) HCCL_WARN("unknown setting %.*s is ignored (hccl-info --params lists them)",
+                            static_cast<int>(length + 5), *env);
+    }
+  });
 }
 
 bool parseSize(const char* text, int64_t* out) {

@@ -44,6 +44,9 @@ class StringParam {
   ParamInfo info_;
 };
 
+// Warns once about HCCL_* variables in the environment that no parameter declares (typos).
+void warnUnknownParams();
+
 // Parses "4M", "512K", "1G", "123" into bytes; returns false on garbage.
 bool parseSize(const char* text, int64_t* out);
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs what building and testing hccl needs on Debian/Ubuntu (run as root, or with sudo
+# available). Packages already present are left as they are.
+set -euo pipefail
+packages=(cmake g++ make libgtest-dev libbenchmark-dev iproute2)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y "${missing[@]}"
+fi
