@@ -88,6 +88,8 @@ Status checkAndBuild(Communicator* comm, const Call& c, std::unique_ptr<Operatio
 ncclResult_t run(ncclComm_t handle, const Call& call) {
   return guarded(handle, [&] {
     HCCL_COMM(comm, handle);
+    if (comm->finalized())
+      return reject(Status::InvalidUsage, "%s: the communicator was finalized; only ncclCommDestroy is allowed", call.name);
     std::unique_ptr<Operation> op;
     HCCL_TRY(checkAndBuild(comm, call, &op));
     return submit(std::move(op));

@@ -144,6 +144,8 @@ NCCL_API ncclResult_t ncclCommFinalize(ncclComm_t comm) {
     HCCL_COMM(c, comm);
     // Host-rank operations complete before their call returns: nothing is left to flush.
     std::lock_guard<std::mutex> lock(c->busy());
+    if (!c->markFinalized())
+      return reject(Status::InvalidUsage, "ncclCommFinalize: rank %d's communicator is already finalized", c->rank());
     return Status::Success;
   });
 }

@@ -57,6 +57,9 @@ class Communicator {
   // Marks the communicator broken and closes every link so peers waiting on us fail fast.
   void fail(Status error);
   void requestAbort() { abortFlag_.store(true, std::memory_order_release); }
+  // After ncclCommFinalize only destroy is allowed; returns false if already finalized.
+  bool markFinalized() { return !finalized_.exchange(true); }
+  bool finalized() const { return finalized_.load(std::memory_order_acquire); }
   bool abortRequested() const { return abortFlag_.load(std::memory_order_acquire); }
   // Held while an operation runs on this communicator; ncclCommAbort/Destroy wait for it.
   std::mutex& busy() { return busy_; }
@@ -93,6 +96,7 @@ class Communicator {
   std::vector<std::unique_ptr<Messenger>> messengers_;
   std::atomic<int> state_{static_cast<int>(Status::InProgress)};
   std::atomic<bool> abortFlag_{false};
+  std::atomic<bool> finalized_{false};
   std::thread initThread_;
   std::mutex busy_;
 
