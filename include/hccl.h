@@ -427,11 +427,11 @@ ncclResult_t ncclGroupSimulateEnd(ncclSimInfo_t* simInfo);
 ncclResult_t pncclGroupSimulateEnd(ncclSimInfo_t* simInfo);
 
 /* ---- Device API, host side --------------------------------------------------------------- */
-/* NCCL declares these in its nccl_device headers, not in nccl.h. They are here, with the same layout,
- * because hccl exports them. NVIDIA's nccl_device/core.h defines _NCCL_DEVICE_CORE_H_ and then
- * includes <nccl.h>; when that happens its own declarations are used and this block is
- * skipped. A program that includes this header *before* NVIDIA's nccl_device headers must
- * define HCCL_NO_DEVICE_API_DECLS first (C++ forbids defining the structs twice). */
+/* NCCL declares these in its nccl_device headers, not in nccl.h; they are here, with the same
+ * layout, because hccl exports them. NVIDIA's nccl_device/core.h defines _NCCL_DEVICE_CORE_H_
+ * and then includes <nccl.h>; then its own declarations are used and this block is skipped.
+ * A program that includes this header *before* NVIDIA's nccl_device headers must define
+ * HCCL_NO_DEVICE_API_DECLS first (C++ forbids defining the structs twice). */
 #if !defined(_NCCL_DEVICE_CORE_H_) && !defined(HCCL_NO_DEVICE_API_DECLS)
 
 typedef uint32_t ncclDevResourceHandle;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -166,6 +167,7 @@ int runLocal(const Options& opts, const std::function<int(RankContext&)>& body) 
   std::fflush(stderr);
 
   std::vector<pid_t> pids(np, -1);
+  pid_t parent = ::getpid();
   for (int r = 0; r < np; r++) {
     pid_t pid = ::fork();
     if (pid < 0) {
@@ -174,6 +176,9 @@ int runLocal(const Options& opts, const std::function<int(RankContext&)>& body) 
       return kExitFailed;
     }
     if (pid == 0) {
+      // Die with the launcher: a killed parent must not leave ranks running on their own.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      if (::getppid() != parent) ::_exit(kExitFailed);
       ctx.rank = r;
       for (int q = 1; q < np; q++) {
         if (r != 0) ::close(writeEnd[q]);

@@ -22,9 +22,24 @@ const char* collKindName(CollKind kind) {
   return "?";
 }
 
+const char* algorithmName(Algorithm algorithm) {
+  switch (algorithm) {
+    case Algorithm::Auto: return "auto";
+    case Algorithm::Ring: return "ring";
+    case Algorithm::RecursiveDoubling: return "recursive-doubling";
+  }
+  return "?";
+}
+
 Plan planCollective(const CollArgs& args) {
   switch (args.kind) {
-    case CollKind::AllReduce: return planRingAllReduce(args);
+    case CollKind::AllReduce: {
+      Algorithm algorithm = args.algorithm;
+      if (algorithm == Algorithm::Auto)
+        algorithm = args.count * args.elemSize <= args.recursiveDoublingMaxBytes ? Algorithm::RecursiveDoubling
+                                                                                  : Algorithm::Ring;
+      return algorithm == Algorithm::Ring ? planRingAllReduce(args) : planRecursiveDoublingAllReduce(args);
+    }
     case CollKind::AllGather: return planRingAllGather(args);
     case CollKind::ReduceScatter: return planRingReduceScatter(args);
     case CollKind::Broadcast: return planChainBroadcast(args);

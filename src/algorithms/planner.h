@@ -24,6 +24,10 @@ enum class CollKind : uint8_t {
 
 const char* collKindName(CollKind kind);
 
+// Which schedule a collective uses; Auto lets planCollective choose by message size.
+enum class Algorithm : uint8_t { Auto, Ring, RecursiveDoubling };
+const char* algorithmName(Algorithm algorithm);
+
 struct CollArgs {
   CollKind kind = CollKind::AllReduce;
   int rank = 0;
@@ -38,10 +42,15 @@ struct CollArgs {
   // The input must not be read after the output is written (AllToAll with sendbuff == recvbuff):
   // the planner stages the input through scratch.
   bool inputAliasesOutput = false;
+  // sendbuff == recvbuff (in-place call).
+  bool inPlace = false;
+  Algorithm algorithm = Algorithm::Auto;
+  // Auto picks recursive doubling for AllReduce up to this many bytes.
+  size_t recursiveDoublingMaxBytes = size_t{64} << 10;
 };
 
-// Ring schedules for the reducing and gathering collectives, direct exchanges for the rooted
-// and personalised ones; chooses by CollArgs::kind.
+// Ring schedules for the reducing and gathering collectives (recursive doubling for small
+// AllReduce), chains for the rooted ones, direct exchanges for the personalised ones.
 Plan planCollective(const CollArgs& args);
 
 }  // namespace hccl

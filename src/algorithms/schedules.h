@@ -6,6 +6,7 @@
 namespace hccl {
 
 Plan planRingAllReduce(const CollArgs& args);
+Plan planRecursiveDoublingAllReduce(const CollArgs& args);
 Plan planRingAllGather(const CollArgs& args);
 Plan planRingReduceScatter(const CollArgs& args);
 Plan planChainBroadcast(const CollArgs& args);

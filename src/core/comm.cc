@@ -92,7 +92,8 @@ Status Communicator::connectLinks(BootstrapResult& boot) {
       link = std::make_unique<TcpLink>(std::move(boot.connections[peer]), kTcpStagingBytes);
     }
     HCCL_INFO(Init, "rank %d -> %d via %s", rank_, peer, link->name());
-    messengers_[peer] = std::make_unique<Messenger>(std::move(link), peer);
+    messengers_[peer] = std::make_unique<Messenger>(std::move(link), peer, config_.eagerBytes,
+                                                     config_.eagerWindow());
   }
   return Status::Success;
 }

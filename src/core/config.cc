@@ -10,6 +10,10 @@ IntParam timeoutParam("TIMEOUT", 600, "seconds any wait may last before the peer
 IntParam shmDisableParam("SHM_DISABLE", 0, "1: never use shared memory between ranks on one host");
 IntParam sliceBytesParam("SLICE_BYTES", int64_t{512} << 10,
                     "pipelining slice of chained schedules (broadcast, reduce)", false);
+IntParam eagerParam("EAGER_BYTES", int64_t{64} << 10, "largest message sent without waiting for a grant", false);
+IntParam rdMaxParam("RD_MAX_BYTES", int64_t{64} << 10,
+                    "AllReduce up to this size uses recursive doubling, above it the ring", false);
+StringParam algoParam("ALGO", "", "force an AllReduce schedule: ring or rd (recursive doubling)");
 IntParam blockingParam("COMM_BLOCKING", -1, "0/1 overrides ncclConfig_t.blocking");
 
 }  // namespace
@@ -24,9 +28,19 @@ Config Config::fromEnvironment() {
   c.shmDisable = shmDisableParam.get() != 0;
   int64_t slice = sliceBytesParam.get();
   if (slice >= 4096) c.sliceBytes = static_cast<size_t>(slice);
+  int64_t eager = eagerParam.get();
+  if (eager >= 0 && eager <= (int64_t{16} << 20)) c.eagerBytes = static_cast<size_t>(eager);
+  int64_t rdMax = rdMaxParam.get();
+  if (rdMax >= 0) c.recursiveDoublingMaxBytes = static_cast<size_t>(rdMax);
+  c.algorithm = algoParam.get();
   int64_t b = blockingParam.get();
   if (b == 0 || b == 1) c.blocking = b == 1;
   return c;
+}
+
+size_t Config::eagerWindow() const {
+  size_t minimum = 4 * (eagerBytes + 64);
+  return bufferBytes / 4 > minimum ? bufferBytes / 4 : minimum;
 }
 
 }  // namespace hccl

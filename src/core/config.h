@@ -13,6 +13,12 @@ struct Config {
   double timeoutSeconds = 600;           // bound on every wait
   bool shmDisable = false;
   size_t sliceBytes = size_t{512} << 10; // pipelining granularity of chained schedules
+  size_t eagerBytes = size_t{64} << 10;  // messages sent without waiting for a grant
+  size_t recursiveDoublingMaxBytes = size_t{64} << 10;  // AllReduce switches to ring above
+  std::string algorithm;                 // NCCL_ALGO: "ring", "rd" (recursive doubling); empty = auto
+
+  // The eager credit window per peer: a quarter of the staging, at least four eager messages.
+  size_t eagerWindow() const;
   std::string commName;
   std::string netName;
 

@@ -14,14 +14,33 @@ size_t padTo8(size_t bytes) { return (8 - bytes % 8) % 8; }
 
 }  // namespace
 
-Messenger::Messenger(LinkPtr link, int peer) : link_(std::move(link)), peer_(peer) {}
+Messenger::Messenger(LinkPtr link, int peer, size_t eagerBytes, size_t eagerWindow)
+    : link_(std::move(link)), peer_(peer), eagerBytes_(eagerBytes), eagerWindow_(eagerWindow),
+      eagerCredits_(eagerWindow) {}
+
+void Messenger::queueControl(uint32_t type, uint64_t tag, uint64_t bytes) {
+  FrameHeader frame{type, 0, tag, bytes};
+  const char* p = reinterpret_cast<const char*>(&frame);
+  ctrlOut_.insert(ctrlOut_.end(), p, p + sizeof(frame));
+}
+
+void Messenger::returnCredit(size_t bytes) {
+  creditsToReturn_ += bytes;
+  // Batched: a quarter of the window is never enough to stall a sender that is not also
+  // waiting for us to post receives (the window is at least four eager messages).
+  if (creditsToReturn_ >= eagerWindow_ / 4) {
+    queueControl(kCredit, 0, creditsToReturn_);
+    creditsToReturn_ = 0;
+  }
+}
 
 void Messenger::postSend(Request* request) {
   request->progressed = 0;
   request->done = false;
   request->granted = false;
-  for (auto it = earlyCts_.begin(); it != earlyCts_.end(); ++it) {
-    if (it->first == request->tag) {
+  if (!eager(request)) {
+    for (auto it = earlyCts_.begin(); it != earlyCts_.end(); ++it) {
+      if (it->first != request->tag) continue;
       request->granted = true;
       // A size mismatch is reported when the frame would be written.
       if (it->second != request->bytes) request->progressed = SIZE_MAX;
@@ -36,10 +55,39 @@ void Messenger::postRecv(Request* request) {
   request->progressed = 0;
   request->done = false;
   request->granted = true;
+  if (!eager(request)) {
+    queueControl(kCts, request->tag, request->bytes);
+    recvs_.push_back(request);
+    return;
+  }
+  for (auto it = unexpected_.begin(); it != unexpected_.end(); ++it) {
+    if (it->tag != request->tag) continue;
+    Unexpected message = std::move(*it);
+    unexpected_.erase(it);
+    unexpectedBytes_ -= message.payload.size();
+    // A failure here (size mismatch) leaves the request pending; progress() reports it.
+    if (message.payload.size() != request->bytes || failed(deliver(request, message.payload.data()))) {
+      mismatch_ = true;
+      recvs_.push_back(request);
+      return;
+    }
+    returnCredit(eagerCost(message.payload.size()));
+    return;
+  }
   recvs_.push_back(request);
-  FrameHeader cts{kCts, 0, request->tag, request->bytes};
-  const char* p = reinterpret_cast<const char*>(&cts);
-  ctrlOut_.insert(ctrlOut_.end(), p, p + sizeof(cts));
+}
+
+Status Messenger::deliver(Request* r, const char* payload) {
+  if (r->bytes > 0) {
+    if (r->reduceSource == nullptr)
+      memcpy(r->buffer, payload, r->bytes);
+    else
+      HCCL_TRY(r->backend->reduce(r->buffer, r->reduceSource, payload, r->bytes / dataTypeSize(r->type),
+                                  r->type, r->op));
+  }
+  r->progressed = r->bytes;
+  r->done = true;
+  return Status::Success;
 }
 
 void Messenger::dropRequests() {
@@ -50,11 +98,15 @@ void Messenger::dropRequests() {
 
 Request* Messenger::findSend(uint64_t tag) {
   for (Request* r : sends_)
-    if (r->tag == tag && !r->granted) return r;
+    if (r->tag == tag && !r->granted && !eager(r)) return r;
   return nullptr;
 }
 
 Status Messenger::progress(bool* moved) {
+  if (mismatch_)
+    return fail(Status::InvalidUsage,
+                "rank %d sent a message whose size differs from the matching receive; send/recv "
+                "pairs must use the same count and datatype", peer_);
   HCCL_TRY(progressWrite(moved));
   return progressRead(moved);
 }
@@ -90,17 +142,26 @@ Status Messenger::progressWrite(bool* moved) {
         ctrlSent_ = 0;
       }
     } else {
-      // Start the next frame of the oldest granted send.
-      auto it = std::find_if(sends_.begin(), sends_.end(), [](Request* r) { return r->granted; });
-      if (it == sends_.end()) return Status::Success;
-      Request* r = *it;
+      // Start the next frame: the oldest send that is granted, or eager with credit to spare.
+      Request* r = nullptr;
+      for (Request* candidate : sends_) {
+        if (eager(candidate) && eagerCredits_ >= eagerCost(candidate->bytes)) {
+          eagerCredits_ -= eagerCost(candidate->bytes);
+          candidate->granted = true;
+        }
+        if (candidate->granted) {
+          r = candidate;
+          break;
+        }
+      }
+      if (r == nullptr) return Status::Success;
       if (r->progressed > r->bytes)
         return fail(Status::InvalidUsage,
                     "rank %d expects a different number of bytes than this rank sends (%zu); "
                     "matching send/recv calls must use the same count and datatype",
                     peer_, r->bytes);
       size_t frame = std::min(r->bytes - r->progressed, kMaxFrame);
-      headerOut_ = FrameHeader{kData, 0, r->tag, frame};
+      headerOut_ = FrameHeader{eager(r) ? kEager : kData, 0, r->tag, frame};
       headerOutLeft_ = sizeof(headerOut_);
       payloadOutLeft_ = frame;
       padOutLeft_ = padTo8(frame);
@@ -114,42 +175,94 @@ Status Messenger::progressWrite(bool* moved) {
 
 Status Messenger::onHeader() {
   const FrameHeader& h = headerIn_;
-  if (h.type == kCts) {
-    Request* r = findSend(h.tag);
-    if (r == nullptr) {
-      if (earlyCts_.size() >= kMaxEarlyCts)
-        return fail(Status::RemoteError, "rank %d sent too many unmatched grants", peer_);
-      earlyCts_.emplace_back(h.tag, h.bytes);
+  switch (h.type) {
+    case kCts: {
+      Request* r = findSend(h.tag);
+      if (r == nullptr) {
+        if (earlyCts_.size() >= kMaxEarlyCts)
+          return fail(Status::RemoteError, "rank %d sent too many unmatched grants", peer_);
+        earlyCts_.emplace_back(h.tag, h.bytes);
+        return Status::Success;
+      }
+      r->granted = true;
+      if (h.bytes != r->bytes) r->progressed = SIZE_MAX;  // reported when the send would start
       return Status::Success;
     }
-    r->granted = true;
-    if (h.bytes != r->bytes) r->progressed = SIZE_MAX;  // reported when the send would start
+    case kCredit:
+      if (h.bytes > eagerWindow_ - eagerCredits_)
+        return fail(Status::RemoteError, "rank %d returned more eager credit than it was given", peer_);
+      eagerCredits_ += h.bytes;
+      return Status::Success;
+    case kData:
+    case kEager:
+      break;
+    default:
+      return fail(Status::RemoteError, "rank %d sent a corrupt frame (type 0x%x)", peer_, h.type);
+  }
+  const bool isEager = h.type == kEager;
+  if (isEager && h.bytes > eagerBytes_)
+    return fail(Status::RemoteError, "rank %d sent a %llu-byte eager message; the limit is %zu", peer_,
+                static_cast<unsigned long long>(h.bytes), eagerBytes_);
+  auto it = std::find_if(recvs_.begin(), recvs_.end(), [&](Request* r) { return r->tag == h.tag; });
+  if (it == recvs_.end()) {
+    if (!isEager)
+      return fail(Status::RemoteError, "rank %d sent data nobody asked for (tag 0x%llx)", peer_,
+                  static_cast<unsigned long long>(h.tag));
+    // Its receive is not posted yet: keep it aside; the credit window bounds how much.
+    if (unexpectedBytes_ + h.bytes > eagerWindow_)
+      return fail(Status::RemoteError, "rank %d overran its eager credit", peer_);
+    stashing_ = true;
+    stash_.tag = h.tag;
+    stash_.payload.resize(h.bytes);
+    payloadInLeft_ = h.bytes;
+    padInLeft_ = padTo8(h.bytes);
     return Status::Success;
   }
-  if (h.type != kData)
-    return fail(Status::RemoteError, "rank %d sent a corrupt frame (type 0x%x)", peer_, h.type);
-  auto it = std::find_if(recvs_.begin(), recvs_.end(), [&](Request* r) { return r->tag == h.tag; });
-  if (it == recvs_.end())
-    return fail(Status::RemoteError, "rank %d sent data nobody asked for (tag 0x%llx)", peer_,
-                static_cast<unsigned long long>(h.tag));
   Request* r = *it;
   size_t elem = dataTypeSize(r->type);
-  if (h.bytes > r->bytes - r->progressed || h.bytes > kMaxFrame ||
+  if ((isEager && h.bytes != r->bytes) || h.bytes > r->bytes - r->progressed || h.bytes > kMaxFrame ||
       (r->reduceSource != nullptr && h.bytes % elem != 0))
-    return fail(Status::RemoteError, "rank %d sent a %llu-byte frame where at most %zu fit", peer_,
-                static_cast<unsigned long long>(h.bytes), r->bytes - r->progressed);
+    return fail(Status::RemoteError,
+                "rank %d sent a %llu-byte message where %zu bytes were expected (send/recv pairs must "
+                "use the same count and datatype)", peer_, static_cast<unsigned long long>(h.bytes),
+                r->bytes - r->progressed);
   receiving_ = r;
   payloadInLeft_ = h.bytes;
   padInLeft_ = padTo8(h.bytes);
+  frameCost_ = isEager ? eagerCost(h.bytes) : 0;
+  return Status::Success;
+}
+
+// A kept-aside message is complete. Its receive may have been posted while it arrived.
+Status Messenger::finishStash() {
+  auto it = std::find_if(recvs_.begin(), recvs_.end(), [&](Request* r) { return r->tag == stash_.tag; });
+  if (it == recvs_.end()) {
+    unexpectedBytes_ += stash_.payload.size();
+    unexpected_.push_back(std::move(stash_));
+    stash_ = Unexpected{};
+    return Status::Success;
+  }
+  Request* r = *it;
+  recvs_.erase(it);
+  if (stash_.payload.size() != r->bytes) {
+    mismatch_ = true;
+    return Status::Success;
+  }
+  HCCL_TRY(deliver(r, stash_.payload.data()));
+  returnCredit(eagerCost(stash_.payload.size()));
+  stash_ = Unexpected{};
   return Status::Success;
 }
 
 Status Messenger::readPayload(bool* moved) {
-  Request* r = receiving_;
   size_t done = 0;
-  if (r->reduceSource == nullptr) {
-    HCCL_TRY(link_->read(r->buffer + r->progressed, payloadInLeft_, &done));
+  if (stashing_) {
+    char* dst = stash_.payload.data() + (stash_.payload.size() - payloadInLeft_);
+    HCCL_TRY(link_->read(dst, payloadInLeft_, &done));
+  } else if (receiving_->reduceSource == nullptr) {
+    HCCL_TRY(link_->read(receiving_->buffer + receiving_->progressed, payloadInLeft_, &done));
   } else {
+    Request* r = receiving_;
     size_t elem = dataTypeSize(r->type);
     const void* in = nullptr;
     size_t avail = 0;
@@ -163,7 +276,7 @@ Status Messenger::readPayload(bool* moved) {
     }
   }
   if (done > 0) *moved = true;
-  r->progressed += done;
+  if (!stashing_) receiving_->progressed += done;
   payloadInLeft_ -= done;
   return Status::Success;
 }
@@ -171,13 +284,11 @@ Status Messenger::readPayload(bool* moved) {
 Status Messenger::progressRead(bool* moved) {
   for (;;) {
     size_t done = 0;
-    if (receiving_ != nullptr && payloadInLeft_ > 0) {
-      bool before = *moved;
-      *moved = false;
-      HCCL_TRY(readPayload(moved));
-      bool progressed = *moved;
-      *moved = before || progressed;
+    if ((receiving_ != nullptr || stashing_) && payloadInLeft_ > 0) {
+      bool progressed = false;
+      HCCL_TRY(readPayload(&progressed));
       if (!progressed) return Status::Success;
+      *moved = true;
       continue;
     }
     if (padInLeft_ > 0) {
@@ -188,12 +299,19 @@ Status Messenger::progressRead(bool* moved) {
       *moved = true;
       continue;
     }
+    if (stashing_) {
+      stashing_ = false;
+      HCCL_TRY(finishStash());
+      continue;
+    }
     if (receiving_ != nullptr) {
       if (receiving_->progressed == receiving_->bytes) {
         receiving_->done = true;
         recvs_.erase(std::find(recvs_.begin(), recvs_.end(), receiving_));
       }
       receiving_ = nullptr;
+      if (frameCost_ > 0) returnCredit(frameCost_);
+      frameCost_ = 0;
       continue;
     }
     char* h = reinterpret_cast<char*>(&headerIn_);

@@ -1,11 +1,14 @@
 // Tagged messages over any Link, written once for every transport.
 //
-// Protocol: the receiver grants each message with a clear-to-send frame (CTS: tag, bytes) when
-// its receive is posted; the sender streams the data only after that, in DATA frames of at most
-// kMaxFrame bytes. Every byte on the wire therefore has a posted destination: a receiver never
-// buffers unexpected data, so memory stays bounded and no interleaving of operations across
-// ranks can deadlock. Payloads are padded to 8 bytes so a shared-memory ring never splits an
-// element, which lets a receive reduce straight out of the link's buffer.
+// Protocol. Large messages are receiver-granted: the receiver sends a clear-to-send frame (CTS:
+// tag, bytes) when its receive is posted, and only then does the sender stream the data, in DATA
+// frames of at most kMaxFrame bytes; every such byte has a posted destination, so no ordering
+// of operations across ranks can deadlock and no memory grows. Messages of at most eagerBytes
+// go at once (saving the grant's round trip) against a credit window: a receiver that has not
+// posted the receive yet keeps the message aside, and returns the credit (CREDIT frame) once the
+// message is delivered, so at most `eagerWindow` bytes per peer are ever held that way.
+// Payloads are padded to 8 bytes so a shared-memory ring never splits an element, which lets a
+// receive reduce straight out of the link's buffer.
 #pragma once
 
 #include <cstddef>
@@ -40,7 +43,8 @@ class Messenger {
  public:
   static constexpr size_t kMaxFrame = size_t{1} << 20;
 
-  Messenger(LinkPtr link, int peer);
+  // Messages of at most eagerBytes go without a grant, eagerWindow bytes at a time.
+  Messenger(LinkPtr link, int peer, size_t eagerBytes, size_t eagerWindow);
 
   void postSend(Request* request);
   void postRecv(Request* request);
@@ -62,16 +66,31 @@ class Messenger {
     uint64_t bytes;
   };
   static_assert(sizeof(FrameHeader) == 24);
-  enum FrameType : uint32_t { kCts = 0x43545331, kData = 0x44415431 };
+  enum FrameType : uint32_t { kCts = 0x43545331, kData = 0x44415431, kEager = 0x45414731, kCredit = 0x43524431 };
+  // A message that arrived eagerly before its receive was posted.
+  struct Unexpected {
+    uint64_t tag;
+    std::vector<char> payload;
+  };
 
   Status progressWrite(bool* moved);
   Status progressRead(bool* moved);
   Status onHeader();
   Status readPayload(bool* moved);
   Request* findSend(uint64_t tag);
+  bool eager(const Request* r) const { return r->bytes <= eagerBytes_; }
+  static size_t eagerCost(size_t bytes) { return sizeof(FrameHeader) + (bytes + 7) / 8 * 8; }
+  void queueControl(uint32_t type, uint64_t tag, uint64_t bytes);
+  Status deliver(Request* r, const char* payload);  // completes an eager receive from memory
+  Status finishStash();
+  void returnCredit(size_t bytes);
 
   LinkPtr link_;
   int peer_;
+  size_t eagerBytes_;
+  size_t eagerWindow_;
+  size_t eagerCredits_;         // what we may still send eagerly
+  size_t creditsToReturn_ = 0;  // delivered eager bytes the peer does not know about yet
 
   // Sending side.
   std::vector<Request*> sends_;                          // posted, not yet fully written, in order
@@ -87,7 +106,12 @@ class Messenger {
   FrameHeader headerIn_{};
   size_t headerInGot_ = 0;
   Request* receiving_ = nullptr;
-  size_t payloadInLeft_ = 0, padInLeft_ = 0;
+  bool stashing_ = false;  // the frame being read is an eager message kept aside in stash_
+  Unexpected stash_;
+  size_t payloadInLeft_ = 0, padInLeft_ = 0, frameCost_ = 0;
+  std::vector<Unexpected> unexpected_;
+  bool mismatch_ = false;  // an eager message did not fit its receive
+  size_t unexpectedBytes_ = 0;
 };
 
 }  // namespace hccl

@@ -163,7 +163,8 @@ bool testSendRecvRing(Context& ctx) {
   const size_t count = 4097;
   const int next = (ctx.rank + 1) % kRanks, prev = (ctx.rank + kRanks - 1) % kRanks;
   std::vector<int64_t> send(count), recv(count, -1);
-  for (size_t i = 0; i < count; ++i) send[i] = int64_t{ctx.rank} * 1000000 + static_cast<int64_t>(i);
+  for (size_t i = 0; i < count; ++i)
+    send[i] = int64_t{ctx.rank} * 1000000 + static_cast<int64_t>(i);
   NCCL_OK(ctx, ncclGroupStart());
   NCCL_OK(ctx, ncclSend(send.data(), count, ncclInt64, next, ctx.comm, nullptr));
   NCCL_OK(ctx, ncclRecv(recv.data(), count, ncclInt64, prev, ctx.comm, nullptr));
@@ -365,22 +366,25 @@ int main(int argc, char** argv) {
         continue;
       }
       anyFailed = true;
-      outcome[r] = WIFEXITED(status) ? "FAILED (exit code " + std::to_string(WEXITSTATUS(status)) + ")"
-                                     : "FAILED (killed by signal " + std::to_string(WTERMSIG(status)) + ")";
+      outcome[r] = WIFEXITED(status)
+                       ? "FAILED (exit code " + std::to_string(WEXITSTATUS(status)) + ")"
+                       : "FAILED (killed by signal " + std::to_string(WTERMSIG(status)) + ")";
       auto grace = Clock::now() + std::chrono::seconds(15);
       if (grace < deadline) deadline = grace;
     }
     if (remaining == 0) break;
     if (Clock::now() > deadline) {
+      const bool afterFailure = anyFailed;
       for (int r = 0; r < kRanks; ++r) {
         if (done[r]) continue;
         kill(pids[r], SIGKILL);
         waitpid(pids[r], nullptr, 0);
         done[r] = true;
-        outcome[r] = anyFailed ? "killed (still running after another rank failed)"
-                               : "FAILED (timed out after " + std::to_string(timeoutS) + " s)";
-        anyFailed = true;
+        outcome[r] = afterFailure
+                         ? "killed (still running 15 s after another rank failed)"
+                         : "FAILED (still running after " + std::to_string(timeoutS) + " s)";
       }
+      anyFailed = true;
       break;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

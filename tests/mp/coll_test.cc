@@ -115,6 +115,7 @@ bool Runner::runOne(const Config& cfg, ncclRedOp_t op) {
   sizes(coll_, cfg.count, n, &sendElems, &recvElems);
   const Op genOp = reduces(coll_) ? cfg.op : Op::Copy;
 
+  R_.note(cfg.name());
   std::unique_ptr<mp::GuardedBuffer> a, b;
   char *send = nullptr, *recv = nullptr;
   if (!inPlace) {
@@ -266,6 +267,7 @@ std::string paramName(const ::testing::TestParamInfo<CollParam>& p) {
 class CollTest : public ::testing::TestWithParam<CollParam> {};
 
 const size_t kCounts[] = {0, 1, 7, 1000, 65537};
+constexpr size_t kBigCount = 65537;
 
 TEST_P(CollTest, AllTypesOpsCountsLayouts) {
   const Coll coll = GetParam().coll;
@@ -296,6 +298,8 @@ TEST_P(CollTest, AllTypesOpsCountsLayouts) {
         }
         for (size_t count : kCounts) {
           for (int layout : layouts) {
+            // The largest count in two placements only (keeps 8 oversubscribed ranks fast).
+            if (count == kBigCount && layout != layouts.front() && layout != layouts.back()) continue;
             Config cfg{coll, type, op, count, layout, 0, 0, 0};
             cfg.root = int(cfgIndex % uint64_t(n));
             cfg.shift = int(cfgIndex % uint64_t(n));

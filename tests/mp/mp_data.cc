@@ -209,9 +209,16 @@ uint64_t genBits(ncclDataType_t type, Op op, uint64_t seed, int rank, size_t ind
         r = mix64(r);
       }
     case Op::Prod: {
-      static const double kVals[6] = {-2, -1, -0.5, 0.5, 1, 2};
-      double v = (r % 32 == 0) ? 0.0 : kVals[(r >> 8) % 6];
-      return fromDouble(type, v);
+      // {0, +-0.5, +-1, +-2}, encoded once per type.
+      static const auto kTable = [] {
+        std::array<std::array<uint64_t, 7>, 12> t{};
+        static const double kVals[7] = {-2, -1, -0.5, 0.5, 1, 2, 0};
+        for (int ty = 0; ty < 12; ++ty)
+          if (kTypes[ty].isFloat)
+            for (int k = 0; k < 7; ++k) t[ty][k] = fromDouble(ncclDataType_t(ty), kVals[k]);
+        return t;
+      }();
+      return kTable[int(type)][(r % 32 == 0) ? 6 : (r >> 8) % 6];
     }
     default: {
       // Sum, Avg, PreMulSum: k * 2^-f with every partial sum of 8 ranks exact.
@@ -225,6 +232,17 @@ uint64_t genBits(ncclDataType_t type, Op op, uint64_t seed, int rank, size_t ind
         default: break;
       }
       int64_t k = int64_t(r % uint64_t(2 * range + 1)) - range;
+      if (frac == 0 && range <= 16) {
+        // Small integers, encoded once per type.
+        static const auto kSmall = [] {
+          std::array<std::array<uint64_t, 33>, 12> t{};
+          for (int ty = 0; ty < 12; ++ty)
+            if (kTypes[ty].isFloat)
+              for (int k = -16; k <= 16; ++k) t[ty][k + 16] = fromDouble(ncclDataType_t(ty), double(k));
+          return t;
+        }();
+        return kSmall[int(type)][k + 16];
+      }
       return fromDouble(type, std::ldexp(double(k), -frac));
     }
   }

@@ -1,6 +1,7 @@
 // mp_harness.cc: see mp_harness.h.
 #include "mp_harness.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <csignal>
@@ -23,6 +24,7 @@ namespace {
 constexpr int kMaxRanks = 64;
 constexpr size_t kSlotBytes = 1 << 20; // per-rank out-of-band exchange slot
 constexpr size_t kMaxReportBytes = 16 << 10;
+constexpr size_t kNoteBytes = 256;
 
 using Clock = std::chrono::steady_clock;
 
@@ -35,6 +37,7 @@ struct Shared {
   std::atomic<int> generation;
   std::atomic<int> broken; // a rank gave up on a barrier: the others stop waiting too
   char pad[64 - 3 * sizeof(int)];
+  char notes[kMaxRanks][kNoteBytes]; // Rank::note
   char slots[kMaxRanks][kSlotBytes];
 };
 
@@ -196,6 +199,13 @@ ncclUniqueId Rank::shareUniqueId(int root) {
   return msg.id;
 }
 
+void Rank::note(const std::string& what) {
+  char* dst = shared_->notes[rank];
+  size_t n = std::min(what.size(), kNoteBytes - 1);
+  std::memcpy(dst, what.data(), n);
+  dst[n] = 0;
+}
+
 double Rank::secondsSinceStart() const {
   return std::chrono::duration<double>(Clock::now() - start_).count();
 }
@@ -307,6 +317,8 @@ double Rank::secondsSinceStart() const {
     }
   }
   for (auto& c : children) reap(c, 0);
+  std::vector<std::string> notes(nranks);
+  for (int r = 0; r < nranks; ++r) notes[r] = std::string(shared->notes[r], strnlen(shared->notes[r], kNoteBytes));
   shared->~Shared();
   ::munmap(mem, sizeof(Shared));
 
@@ -322,6 +334,7 @@ double Rank::secondsSinceStart() const {
     else if (c.report.rfind("FAIL\n", 0) == 0) err << "failed\n" << c.report.substr(5);
     else if (c.report.rfind("OK", 0) == 0) err << "reported OK but " << describeStatus(c.status) << "\n";
     else err << "died without a report: " << describeStatus(c.status) << "\n";
+    if ((c.killed || c.report.empty()) && !notes[r].empty()) err << "  last step: " << notes[r] << "\n";
   }
   if (ok) return ::testing::AssertionSuccess();
   return ::testing::AssertionFailure() << "multi-process run failed (" << nranks << " ranks, "

@@ -60,6 +60,9 @@ class Rank {
 
   double secondsSinceStart() const;
 
+  // Records what this rank is doing now; the parent prints it for ranks that hang or die.
+  void note(const std::string& what);
+
   // Internal.
   Shared* shared_ = nullptr;
   int timeoutSec_ = 120;

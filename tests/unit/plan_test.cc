@@ -15,6 +15,7 @@ namespace {
 
 struct RankState {
   std::vector<double> send, recv, scratch;
+  bool aliased = false;  // in-place: the send buffer is the receive buffer
   Plan plan;
   size_t phase = 0;
   bool started = false;
@@ -23,7 +24,7 @@ struct RankState {
 
 char* base(RankState& s, BufferRef ref) {
   switch (ref) {
-    case BufferRef::Send: return reinterpret_cast<char*>(s.send.data());
+    case BufferRef::Send: return reinterpret_cast<char*>(s.aliased ? s.recv.data() : s.send.data());
     case BufferRef::Recv: return reinterpret_cast<char*>(s.recv.data());
     case BufferRef::Scratch: return reinterpret_cast<char*>(s.scratch.data());
   }
@@ -109,6 +110,7 @@ struct Case {
   size_t count;
   int root;
   bool inPlace;
+  Algorithm algorithm = Algorithm::Auto;
 };
 
 void runCase(const Case& c) {
@@ -133,10 +135,16 @@ void runCase(const Case& c) {
     a.root = c.root;
     a.sliceBytes = 64;  // small slices exercise the pipelines
     a.inputAliasesOutput = c.inPlace && c.kind == CollKind::AllToAll;
+    a.inPlace = c.inPlace && c.kind == CollKind::AllReduce;
+    a.algorithm = c.algorithm;
     RankState& s = ranks[r];
     s.send.resize(sendCount);
     for (size_t k = 0; k < sendCount; ++k) s.send[k] = input(r, k);
     s.recv.assign(recvCount, -1.0);
+    if (a.inPlace) {
+      s.recv = s.send;
+      s.aliased = true;
+    }
     s.plan = planCollective(a);
     s.scratch.resize(s.plan.scratchBytes / sizeof(double) + 1);
   }
@@ -180,6 +188,13 @@ TEST(Planners, EveryCollectiveOnMemory) {
       for (size_t count : {size_t{0}, size_t{1}, size_t{3}, size_t{7}, size_t{100}})
         for (int root : {0, n - 1})
           for (bool inPlace : {false, true}) runCase({kind, n, count, root, inPlace});
+}
+
+TEST(Planners, AllReduceEveryAlgorithmInAndOutOfPlace) {
+  for (Algorithm algorithm : {Algorithm::Ring, Algorithm::RecursiveDoubling})
+    for (int n : {1, 2, 3, 4, 5, 6, 7, 8, 11, 16})
+      for (size_t count : {size_t{0}, size_t{1}, size_t{5}, size_t{64}})
+        for (bool inPlace : {false, true}) runCase({CollKind::AllReduce, n, count, 0, inPlace, algorithm});
 }
 
 TEST(Planners, AllReduceChunksCoverEveryElementOnce) {

@@ -1,19 +1,22 @@
 // The host backend's element-wise kernels, compiled once per instruction set and chosen at run
 // time (generic x86-64/other, or AVX2+FMA+F16C). Internal to src/backends/host and its tests.
 //
-// Semantics, for every kernel set (tests hold them to it bit for bit):
+// Semantics, for every kernel set (tests hold each set to them bit for bit):
 // - Integers wrap (two's complement); division truncates toward zero.
-// - half, bfloat16 and fp8 are computed in float and rounded once, to nearest even, back to the
-//   type (float -> narrow as in common/float_convert.h: half/bfloat16 overflow to infinity, fp8
-//   saturates to the largest finite value, a NaN result is the type's canonical NaN). For these
-//   types that single rounding of the float result equals rounding the exact result, except for
-//   bfloat16 products that fall below float's normal range; bfloat16 Prod and scale therefore
-//   compute in double.
-// - float and double use IEEE arithmetic of their own width.
+// - half, bfloat16 and fp8 results are the exact result rounded once, to nearest even (as
+//   common/float_convert.h rounds: half/bfloat16 overflow to infinity, fp8 saturates to the
+//   largest finite value, infinities included, and a NaN result is the type's canonical NaN).
+//   Computing in float and rounding back gives exactly that for these types, except for
+//   bfloat16 products that fall below float's normal range: bfloat16 Prod and scale therefore
+//   compute in double. Division divides in float by (float)divisor.
+// - float and double use IEEE arithmetic of their own width (a NaN result is whichever NaN the
+//   CPU produces).
 // - Max/Min of floating types compare values with -0 < +0 and ignore a NaN operand (the other
 //   operand is returned, as fmax/fmin and CUDA's __hmax do); when both operands are NaN the
-//   result is the type's canonical NaN. The result is always one of the inputs' bit patterns
-//   otherwise, so Max/Min are commutative and associative bit for bit.
+//   result is the type's canonical NaN. Otherwise the result is one of the inputs' bit
+//   patterns, so Max/Min are commutative and associative bit for bit.
+// - The caller's floating-point environment must be the default one (round to nearest; with
+//   flush-to-zero or denormals-are-zero set, float and bfloat16 subnormals flush).
 #pragma once
 
 #include <cstddef>

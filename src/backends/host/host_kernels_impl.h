@@ -7,10 +7,11 @@
 // on byte pointers (any alignment, no aliasing UB), conversions are branch-free, and the three
 // aliasing cases (dst distinct, dst == a, dst == b) each get their own restrict-qualified loop
 // so that the vectoriser needs no run-time overlap check (which would fail, and fall back to
-// scalar code, exactly when dst == a).
+// scalar code, exactly when dst == a); dst == a == b has a loop of its own too. (a == b with a
+// distinct dst needs nothing: restrict constrains only objects that are written.)
 //
 // A unit that defines HCCL_KERNELS_F16C before including this file gets hand-written AVX2/F16C
-// loops for half and bfloat16 (see the bottom of the file); it must include <immintrin.h>.
+// loops for half, bfloat16 and fp8 (see the bottom of the file); it must include <immintrin.h>.
 #pragma once
 
 #include <cstddef>
@@ -39,9 +40,9 @@ HCCL_KERNEL_INLINE void storeAt(unsigned char* p, size_t i, U v) {
   memcpy(p + i * sizeof(U), &v, sizeof(U));
 }
 
-// ---- element types ---------------------------------------------------------------------------
-// Each describes storage (U), how to apply the four operators to stored values, scale and
-// divide. `S` is the signed integer type of the same width used for ordering.
+// ---- element arithmetic ----------------------------------------------------------------------
+// Values travel as their storage type: the unsigned integer of the element's width for integers
+// and narrow floats, float and double for those two. `S` is the signed integer of that width.
 
 template <class UT, bool kIsSigned>
 struct IntOps {
@@ -88,13 +89,11 @@ struct FloatBitsMinMax {
   }
 };
 
-// ---- the element kinds -----------------------------------------------------------------------
-
 // Float32/Float64: arithmetic in the type itself; Max/Min on the bits.
-template <class F, class U, class S, U kAbsMask, U kInf, U kNaN>
+template <class F, class U, class S, U kAbsMask, U kNaNAbove, U kNaN>
 struct IeeeElem {
   using Storage = F;
-  using MinMax = FloatBitsMinMax<U, S, kAbsMask, kInf, kNaN>;
+  using MinMax = FloatBitsMinMax<U, S, kAbsMask, kNaNAbove, kNaN>;
   static HCCL_KERNEL_INLINE U bits(F f) {
     U u;
     memcpy(&u, &f, sizeof(u));
@@ -216,10 +215,22 @@ void reduceInPlace(unsigned char* __restrict d, const unsigned char* __restrict 
   }
 }
 
+// d[i] = d[i] op d[i] (dst, a and b all the same buffer).
+template <class Fn>
+void reduceSelf(unsigned char* __restrict d, size_t n) {
+  using T = typename Fn::Storage;
+  for (size_t i = 0; i < n; ++i) {
+    const T x = loadAt<T>(d, i);
+    storeAt<T>(d, i, Fn::apply(x, x));
+  }
+}
+
 template <class Fn>
 void reduceKernel(void* dst, const void* a, const void* b, size_t n) {
   auto* d = static_cast<unsigned char*>(dst);
-  if (dst == a) {
+  if (dst == a && dst == b) {
+    reduceSelf<Fn>(d, n);
+  } else if (dst == a) {
     reduceInPlace<Fn, true>(d, static_cast<const unsigned char*>(b), n);
   } else if (dst == b) {
     reduceInPlace<Fn, false>(d, static_cast<const unsigned char*>(a), n);
@@ -325,92 +336,223 @@ void divideNarrow(void* buf, size_t n, int divisor) {
                             [dv](typename C::U x) { return C::narrow(C::widen(x) / dv); });
 }
 
-// ---- hand-written AVX2/F16C loops for half and bfloat16 -------------------------------------
+// ---- hand-written AVX2/F16C loops for half, bfloat16 and fp8 --------------------------------
+//
+// Each Vec type widens one step of elements to float vectors, and narrows float results back
+// with the same rounding as the scalar conversions, so vector body and scalar tail agree bit
+// for bit. NaN results are rare: a compare per step detects them, and only then is the output
+// rewritten to the canonical NaN (after the loop for half and bfloat16, within the step for fp8).
+//
+// fp8 goes through F16C: an E5M2 byte is the top byte of a half, and an E4M3 byte shifted into
+// half's layout is the half of its value / 256 (same mantissa position, exponent bias 15 instead
+// of 7, subnormals included). Results are converted float -> half -> fp8, two roundings to
+// nearest even that equal one: half has 11 significant bits >= 2 * 4 + 2 (the classic condition
+// for double rounding of sums and products to be innocuous), and where the scaled E4M3 values
+// fall into half's subnormal range, sums are exact and products of two 4-bit significands have
+// at most 8 significant bits, so no rounding there produces a false tie. Division keeps the
+// generic path (a quotient has no such bound).
 
 #if defined(HCCL_KERNELS_F16C)
 
-// Two vectors of 8 floats from 16 consecutive narrow values, and back. Element order is
-// preserved: lo holds elements 0..7 and hi 8..15 for half; for bfloat16 the unpack
-// instructions interleave by 128-bit lane, and the pack on the way back undoes it exactly.
+constexpr int kRoundNearest = _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC;
+
+HCCL_KERNEL_INLINE bool anySet(__m256i m) { return !_mm256_testz_si256(m, m); }
+
 struct HalfVec {
-  static HCCL_KERNEL_INLINE void load(const unsigned char* p, __m256& lo, __m256& hi) {
-    lo = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    hi = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)));
+  static constexpr size_t kStep = 16, kSize = 2;
+  static constexpr float kScale = 1.0f;  // widen() returns value * kScale
+  struct Wide {
+    __m256 f[2];
+    __m256i nanIn;  // inputs that are NaN but do not widen to one (E4M3 only)
+  };
+  static HCCL_KERNEL_INLINE Wide widen(const unsigned char* p) {
+    return {{_mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))),
+             _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 16)))},
+            _mm256_setzero_si256()};
   }
-  static HCCL_KERNEL_INLINE __m128i narrow8(__m256 f) {
-    const __m128i h = _mm256_cvtps_ph(f, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    // vcvtps2ph keeps a NaN's payload; hccl returns the canonical NaN.
-    const __m128i isNaN =
-        _mm_cmpgt_epi16(_mm_and_si128(h, _mm_set1_epi16(0x7FFF)), _mm_set1_epi16(0x7C00));
-    return _mm_blendv_epi8(h, _mm_set1_epi16(0x7FFF), isNaN);
+  // NaN results are found with one compare per step, and made canonical after the loop
+  // (vcvtps2ph keeps a NaN a NaN, so the output alone says which elements to rewrite).
+  static constexpr bool kDeferNaN = true;
+  static HCCL_KERNEL_INLINE __m256 nanMask(const Wide& r) {
+    return _mm256_cmp_ps(r.f[0], r.f[1], _CMP_UNORD_Q);
   }
-  static HCCL_KERNEL_INLINE void store(unsigned char* p, __m256 lo, __m256 hi) {
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), narrow8(lo));
-    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16), narrow8(hi));
+  static HCCL_KERNEL_INLINE void narrowStore(unsigned char* p, const Wide& r) {
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p), _mm256_cvtps_ph(r.f[0], kRoundNearest));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(p + 16), _mm256_cvtps_ph(r.f[1], kRoundNearest));
+  }
+  static void canonicalize(unsigned char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      if ((loadAt<uint16_t>(p, i) & 0x7FFFu) > 0x7C00u) storeAt<uint16_t>(p, i, cvt::kHalfNaN);
+    }
   }
 };
 
 struct Bf16Vec {
-  static HCCL_KERNEL_INLINE void load(const unsigned char* p, __m256& lo, __m256& hi) {
+  static constexpr size_t kStep = 16, kSize = 2;
+  static constexpr float kScale = 1.0f;
+  struct Wide {
+    __m256 f[2];  // f[0]: the odd elements, f[1]: the even ones (no shuffles needed)
+    __m256i nanIn;
+  };
+  static HCCL_KERNEL_INLINE Wide widen(const unsigned char* p) {
+    const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
+    return {{_mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(static_cast<int>(0xFFFF0000u)))),
+             _mm256_castsi256_ps(_mm256_slli_epi32(v, 16))},
+            _mm256_setzero_si256()};
+  }
+  static HCCL_KERNEL_INLINE void narrowStore(unsigned char* p, const Wide& r) {
+    const __m256i odd = _mm256_castps_si256(r.f[0]), even = _mm256_castps_si256(r.f[1]);
+    // High and low 16-bit halves of all 16 floats, in element order.
+    const __m256i hi = _mm256_blend_epi16(_mm256_srli_epi32(even, 16), odd, 0xAA);
+    const __m256i lo = _mm256_blend_epi16(even, _mm256_slli_epi32(odd, 16), 0xAA);
+    // Round to nearest even: carry into hi when lo > 0x8000, or lo == 0x8000 and hi is odd,
+    // i.e. when (lo | (hi & 1)) >= 0x8001, i.e. when avg(lo | (hi & 1), 0x7FFE) >= 0x8000.
+    const __m256i t = _mm256_or_si256(lo, _mm256_and_si256(hi, _mm256_set1_epi16(1)));
+    const __m256i carry = _mm256_srli_epi16(_mm256_avg_epu16(t, _mm256_set1_epi16(0x7FFE)), 15);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), _mm256_add_epi16(hi, carry));
+  }
+  // Deferred as for half: a float NaN produced from bfloat16 operands (a quieted operand, or the
+  // default NaN) has zero low 16 bits, so rounding leaves it a NaN and the output identifies it.
+  static constexpr bool kDeferNaN = true;
+  static HCCL_KERNEL_INLINE __m256 nanMask(const Wide& r) {
+    return _mm256_cmp_ps(r.f[0], r.f[1], _CMP_UNORD_Q);
+  }
+  static void canonicalize(unsigned char* p, size_t n) {
+    for (size_t i = 0; i < n; ++i) {
+      if ((loadAt<uint16_t>(p, i) & 0x7FFFu) > 0x7F80u) storeAt<uint16_t>(p, i, cvt::kBf16NaN);
+    }
+  }
+};
+
+template <bool kE4m3>
+struct Fp8Vec {
+  static constexpr size_t kStep = 32, kSize = 1;
+  static constexpr float kScale = kE4m3 ? 1.0f / 256 : 1.0f;
+  struct Wide {
+    __m256 f[4];  // 16-bit unpack order: elements 0-7, 16-23, 8-15, 24-31
+    __m256i nanIn;
+  };
+  // Bytes in the high half of 16-bit lanes -> half bit patterns.
+  static HCCL_KERNEL_INLINE __m256i toHalf(__m256i w) {
+    if constexpr (kE4m3) {
+      // S.EEEE.MMM -> S.0EEEE.MMM0000000 (arithmetic shift, then clear the copied sign bit).
+      return _mm256_and_si256(_mm256_srai_epi16(w, 1), _mm256_set1_epi16(static_cast<short>(0xBFFF)));
+    } else {
+      return w;
+    }
+  }
+  static HCCL_KERNEL_INLINE Wide widen(const unsigned char* p) {
     const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(p));
     const __m256i zero = _mm256_setzero_si256();
-    lo = _mm256_castsi256_ps(_mm256_unpacklo_epi16(zero, v));  // elements 0-3, 8-11
-    hi = _mm256_castsi256_ps(_mm256_unpackhi_epi16(zero, v));  // elements 4-7, 12-15
+    const __m256i w0 = toHalf(_mm256_unpacklo_epi8(zero, v));
+    const __m256i w1 = toHalf(_mm256_unpackhi_epi8(zero, v));
+    Wide r;
+    r.f[0] = _mm256_cvtph_ps(_mm256_castsi256_si128(w0));
+    r.f[1] = _mm256_cvtph_ps(_mm256_extracti128_si256(w0, 1));
+    r.f[2] = _mm256_cvtph_ps(_mm256_castsi256_si128(w1));
+    r.f[3] = _mm256_cvtph_ps(_mm256_extracti128_si256(w1, 1));
+    if constexpr (kE4m3) {
+      const __m256i abs = _mm256_and_si256(v, _mm256_set1_epi8(0x7F));
+      r.nanIn = _mm256_cmpeq_epi8(abs, _mm256_set1_epi8(0x7F));
+    } else {
+      r.nanIn = zero;
+    }
+    return r;
   }
-  static HCCL_KERNEL_INLINE __m256i round(__m256 f) {
-    const __m256i x = _mm256_castps_si256(f);
-    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi32(x, 16), _mm256_set1_epi32(1));
-    const __m256i r =
-        _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(x, _mm256_set1_epi32(0x7FFF)), lsb), 16);
-    const __m256i isNaN = _mm256_castps_si256(_mm256_cmp_ps(f, f, _CMP_UNORD_Q));
-    return _mm256_blendv_epi8(r, _mm256_set1_epi32(0x7FFF), isNaN);
+  // Half bit patterns -> fp8 in the low byte of each 16-bit lane: saturate, round, sign.
+  static HCCL_KERNEL_INLINE __m256i fromHalf(__m256i h) {
+    const __m256i abs = _mm256_and_si256(h, _mm256_set1_epi16(0x7FFF));
+    const __m256i sign = _mm256_xor_si256(h, abs);
+    constexpr int kShift = kE4m3 ? 7 : 8;
+    const __m256i a = _mm256_min_epu16(abs, _mm256_set1_epi16(kE4m3 ? 0x3F00 : 0x7B00));
+    const __m256i lsb = _mm256_and_si256(_mm256_srli_epi16(a, kShift), _mm256_set1_epi16(1));
+    const __m256i mag = _mm256_srli_epi16(
+        _mm256_add_epi16(_mm256_add_epi16(a, _mm256_set1_epi16((1 << (kShift - 1)) - 1)), lsb),
+        kShift);
+    return _mm256_or_si256(mag, _mm256_srli_epi16(sign, 8));
   }
-  static HCCL_KERNEL_INLINE void store(unsigned char* p, __m256 lo, __m256 hi) {
-    // packus works per 128-bit lane: (lo0-3, hi4-7 | lo8-11, hi12-15) = elements 0..15.
-    const __m256i packed = _mm256_packus_epi32(round(lo), round(hi));
-    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), packed);
+  static HCCL_KERNEL_INLINE __m256i isNaNHalf(__m256i h) {
+    return _mm256_cmpgt_epi16(_mm256_and_si256(h, _mm256_set1_epi16(0x7FFF)),
+                              _mm256_set1_epi16(0x7C00));
+  }
+  // Saturation turns a half NaN into a finite fp8 value, so NaNs are handled within the step.
+  static constexpr bool kDeferNaN = false;
+  static HCCL_KERNEL_INLINE __m256 nanMask(const Wide&) { return _mm256_setzero_ps(); }
+  static void canonicalize(unsigned char*, size_t) {}
+  static HCCL_KERNEL_INLINE void narrowStore(unsigned char* p, const Wide& r) {
+    const __m256i h0 = _mm256_set_m128i(_mm256_cvtps_ph(r.f[1], kRoundNearest),
+                                        _mm256_cvtps_ph(r.f[0], kRoundNearest));
+    const __m256i h1 = _mm256_set_m128i(_mm256_cvtps_ph(r.f[3], kRoundNearest),
+                                        _mm256_cvtps_ph(r.f[2], kRoundNearest));
+    // packus undoes the per-lane interleave of the unpacks in widen().
+    __m256i out = _mm256_packus_epi16(fromHalf(h0), fromHalf(h1));
+    const __m256 nan = _mm256_or_ps(_mm256_cmp_ps(r.f[0], r.f[1], _CMP_UNORD_Q),
+                                    _mm256_cmp_ps(r.f[2], r.f[3], _CMP_UNORD_Q));
+    if (__builtin_expect(anySet(_mm256_or_si256(_mm256_castps_si256(nan), r.nanIn)), 0)) {
+      const __m256i m = _mm256_or_si256(_mm256_packs_epi16(isNaNHalf(h0), isNaNHalf(h1)), r.nanIn);
+      out = _mm256_blendv_epi8(out, _mm256_set1_epi8(0x7F), m);
+    }
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), out);
   }
 };
 
 struct VecSum {
+  template <class V>
   static HCCL_KERNEL_INLINE __m256 apply(__m256 a, __m256 b) { return _mm256_add_ps(a, b); }
 };
 struct VecProd {
-  static HCCL_KERNEL_INLINE __m256 apply(__m256 a, __m256 b) { return _mm256_mul_ps(a, b); }
+  // Widened values carry the factor V::kScale; a product carries it twice.
+  template <class V>
+  static HCCL_KERNEL_INLINE __m256 apply(__m256 a, __m256 b) {
+    const __m256 p = _mm256_mul_ps(a, b);
+    if constexpr (V::kScale != 1.0f) return _mm256_mul_ps(p, _mm256_set1_ps(1.0f / V::kScale));
+    else return p;
+  }
 };
 
-// 16 elements per step; the tail (and everything when n < 16) goes through the scalar Fn,
-// which rounds identically. Loads of both inputs precede the store, so dst may equal a or b.
+constexpr size_t kWideLanes(size_t step) { return step / 8; }
+
+// Vector body over whole steps, scalar Fn for the tail (same rounding). Each step loads both
+// inputs before it stores, so dst may equal a or b.
 template <class V, class VOp, class Fn>
-void reduceVec16(void* dst, const void* a, const void* b, size_t n) {
+void reduceVec(void* dst, const void* a, const void* b, size_t n) {
+  using T = typename Fn::Storage;
   auto* d = static_cast<unsigned char*>(dst);
   const auto* pa = static_cast<const unsigned char*>(a);
   const auto* pb = static_cast<const unsigned char*>(b);
   size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m256 alo, ahi, blo, bhi;
-    V::load(pa + 2 * i, alo, ahi);
-    V::load(pb + 2 * i, blo, bhi);
-    V::store(d + 2 * i, VOp::apply(alo, blo), VOp::apply(ahi, bhi));
+  __m256 nan = _mm256_setzero_ps();
+  for (; i + V::kStep <= n; i += V::kStep) {
+    const typename V::Wide wa = V::widen(pa + i * V::kSize), wb = V::widen(pb + i * V::kSize);
+    typename V::Wide r;
+    for (size_t k = 0; k < kWideLanes(V::kStep); ++k) r.f[k] = VOp::template apply<V>(wa.f[k], wb.f[k]);
+    r.nanIn = _mm256_or_si256(wa.nanIn, wb.nanIn);
+    if constexpr (V::kDeferNaN) nan = _mm256_or_ps(nan, V::nanMask(r));
+    V::narrowStore(d + i * V::kSize, r);
   }
-  for (; i < n; ++i) storeAt<uint16_t>(d, i, Fn::apply(loadAt<uint16_t>(pa, i), loadAt<uint16_t>(pb, i)));
+  if (V::kDeferNaN && __builtin_expect(!_mm256_testz_ps(nan, nan), 0)) V::canonicalize(d, i);
+  for (; i < n; ++i) storeAt<T>(d, i, Fn::apply(loadAt<T>(pa, i), loadAt<T>(pb, i)));
 }
 
 template <class V, class C>
-void scaleVec16(void* dst, const void* src, size_t n, const void* scalar) {
-  uint16_t s;
+void scaleVec(void* dst, const void* src, size_t n, const void* scalar) {
+  using T = typename C::U;
+  T s;
   memcpy(&s, scalar, sizeof(s));
   const float sf = C::widen(s);
-  const __m256 vs = _mm256_set1_ps(sf);
+  const __m256 sv = _mm256_set1_ps(sf * V::kScale);
   auto* d = static_cast<unsigned char*>(dst);
   const auto* ps = static_cast<const unsigned char*>(src);
   size_t i = 0;
-  for (; i + 16 <= n; i += 16) {
-    __m256 lo, hi;
-    V::load(ps + 2 * i, lo, hi);
-    V::store(d + 2 * i, _mm256_mul_ps(lo, vs), _mm256_mul_ps(hi, vs));
+  __m256 nan = _mm256_setzero_ps();
+  for (; i + V::kStep <= n; i += V::kStep) {
+    typename V::Wide r = V::widen(ps + i * V::kSize);
+    for (size_t k = 0; k < kWideLanes(V::kStep); ++k) r.f[k] = VecProd::apply<V>(r.f[k], sv);
+    if constexpr (V::kDeferNaN) nan = _mm256_or_ps(nan, V::nanMask(r));
+    V::narrowStore(d + i * V::kSize, r);
   }
-  for (; i < n; ++i) storeAt<uint16_t>(d, i, C::narrow(C::widen(loadAt<uint16_t>(ps, i)) * sf));
+  if (V::kDeferNaN && __builtin_expect(!_mm256_testz_ps(nan, nan), 0)) V::canonicalize(d, i);
+  for (; i < n; ++i) storeAt<T>(d, i, C::narrow(C::widen(loadAt<T>(ps, i)) * sf));
 }
 
 #endif  // HCCL_KERNELS_F16C
@@ -472,12 +614,21 @@ KernelSet makeKernelSet(const char* name) {
   fillNarrow<E4m3Cvt>(k, DataType::Float8e4m3);
   fillNarrow<E5m2Cvt>(k, DataType::Float8e5m2);
 #if defined(HCCL_KERNELS_F16C)
+  // bfloat16 Prod and scale stay generic: they compute in double (see Bf16Cvt).
   const int h = static_cast<int>(DataType::Float16);
-  k.reduce[h][0] = reduceVec16<HalfVec, VecSum, NarrowFn<HalfCvt, ReduceOp::Sum>>;
-  k.reduce[h][1] = reduceVec16<HalfVec, VecProd, NarrowFn<HalfCvt, ReduceOp::Prod>>;
-  k.scale[h] = scaleVec16<HalfVec, HalfCvt>;
+  k.reduce[h][0] = reduceVec<HalfVec, VecSum, NarrowFn<HalfCvt, ReduceOp::Sum>>;
+  k.reduce[h][1] = reduceVec<HalfVec, VecProd, NarrowFn<HalfCvt, ReduceOp::Prod>>;
+  k.scale[h] = scaleVec<HalfVec, HalfCvt>;
   const int bf = static_cast<int>(DataType::Bfloat16);
-  k.reduce[bf][0] = reduceVec16<Bf16Vec, VecSum, NarrowFn<Bf16Cvt, ReduceOp::Sum>>;
+  k.reduce[bf][0] = reduceVec<Bf16Vec, VecSum, NarrowFn<Bf16Cvt, ReduceOp::Sum>>;
+  const int e4 = static_cast<int>(DataType::Float8e4m3);
+  k.reduce[e4][0] = reduceVec<Fp8Vec<true>, VecSum, NarrowFn<E4m3Cvt, ReduceOp::Sum>>;
+  k.reduce[e4][1] = reduceVec<Fp8Vec<true>, VecProd, NarrowFn<E4m3Cvt, ReduceOp::Prod>>;
+  k.scale[e4] = scaleVec<Fp8Vec<true>, E4m3Cvt>;
+  const int e5 = static_cast<int>(DataType::Float8e5m2);
+  k.reduce[e5][0] = reduceVec<Fp8Vec<false>, VecSum, NarrowFn<E5m2Cvt, ReduceOp::Sum>>;
+  k.reduce[e5][1] = reduceVec<Fp8Vec<false>, VecProd, NarrowFn<E5m2Cvt, ReduceOp::Prod>>;
+  k.scale[e5] = scaleVec<Fp8Vec<false>, E5m2Cvt>;
 #endif
   return k;
 }
