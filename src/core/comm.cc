@@ -1,5 +1,6 @@
 #include "core/comm.h"
 
+#include <sched.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -52,6 +53,11 @@ Status Communicator::init(const UniqueIdContent& id) {
     return s;
   }
   peers_ = std::move(boot.peers);
+  int localRanks = 0;
+  for (const PeerInfo& p : peers_) localRanks += p.hostHash == peers_[rank_].hostHash ? 1 : 0;
+  cpu_set_t cpus;
+  int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
+  oversubscribed_ = localRanks > cores;
   HCCL_INFO(Init, "comm %p rank %d nranks %d ready (%s backend)", static_cast<void*>(this), rank_,
             nranks_, backend_->name());
   state_.store(static_cast<int>(Status::Success), std::memory_order_release);

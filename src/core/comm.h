@@ -51,6 +51,8 @@ class Communicator {
   Backend& backend() { return *backend_; }
   const std::vector<PeerInfo>& peers() const { return peers_; }
   Messenger* messenger(int peer) { return messengers_[peer].get(); }
+  // More ranks on this host than cores this process may run on: idle waits must yield.
+  bool oversubscribed() const { return oversubscribed_; }
 
   // InProgress while initialising, Success when usable, else the error that broke it.
   Status state() const { return static_cast<Status>(state_.load(std::memory_order_acquire)); }
@@ -97,6 +99,7 @@ class Communicator {
   std::atomic<int> state_{static_cast<int>(Status::InProgress)};
   std::atomic<bool> abortFlag_{false};
   std::atomic<bool> finalized_{false};
+  bool oversubscribed_ = false;
   std::thread initThread_;
   std::mutex busy_;
 

@@ -14,8 +14,12 @@
 namespace hccl {
 namespace {
 
-constexpr int kSpinRounds = 64;
-constexpr int kYieldRounds = 4096;
+// Idle back-off: spin while the peer is likely a few microseconds away, then yield the core,
+// then sleep. Ranks that outnumber the cores yield at once: spinning would only delay the peer
+// that has to run for us to progress.
+constexpr int kClockCheckRounds = 64;
+constexpr auto kSpinTime = std::chrono::microseconds(50);
+constexpr auto kYieldTime = std::chrono::milliseconds(2);
 constexpr auto kLivenessInterval = std::chrono::milliseconds(20);
 
 // Elements of the input a PreMulSum scales, and of the output Avg divides on this rank.
@@ -120,6 +124,7 @@ class Runner {
   explicit Runner(const std::vector<Operation*>& ops) : ops_(ops) {
     for (Operation* o : ops)
       if (std::find(comms_.begin(), comms_.end(), o->comm) == comms_.end()) comms_.push_back(o->comm);
+    for (Communicator* comm : comms_) oversubscribed_ = oversubscribed_ || comm->oversubscribed();
     timeout_ = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(comms_.empty() ? 600.0 : comms_[0]->config().timeoutSeconds));
   }
@@ -131,8 +136,8 @@ class Runner {
       bool moved = false;
       step(&moved);
       if (moved) {
+        if (idleRounds > 0) lastProgress_ = Clock::now();
         idleRounds = 0;
-        lastProgress_ = Clock::now();
         continue;
       }
       wait(++idleRounds);
@@ -185,16 +190,18 @@ class Runner {
 
   // Nothing moved: back off, look for dead peers, and give up after the timeout.
   void wait(int idleRounds) {
-    if (idleRounds < kSpinRounds) {
+    if (!oversubscribed_ && idleRounds % kClockCheckRounds != 0) {
       __builtin_ia32_pause();
       return;
     }
     Clock::time_point now = Clock::now();
+    if (idleRounds == 1 || (oversubscribed_ && idleRounds <= 2)) lastProgress_ = now;
+    Clock::duration idle = now - lastProgress_;
     if (now - lastLivenessCheck_ >= kLivenessInterval) {
       lastLivenessCheck_ = now;
       checkPeers();
     }
-    if (now - lastProgress_ > timeout_) {
+    if (idle > timeout_) {
       for (Communicator* comm : comms_) {
         if (failed(comm->state())) continue;
         ::hccl::fail(Status::RemoteError, "rank %d: no progress for %.0f s (HCCL_TIMEOUT); peers %s",
@@ -204,7 +211,8 @@ class Runner {
       }
       return;
     }
-    if (idleRounds < kYieldRounds) {
+    if (!oversubscribed_ && idle < kSpinTime) return;
+    if (idle < kYieldTime) {
       sched_yield();
       return;
     }
@@ -262,6 +270,7 @@ class Runner {
   const std::vector<Operation*>& ops_;
   std::vector<Communicator*> comms_;
   Clock::duration timeout_;
+  bool oversubscribed_ = false;
   Clock::time_point lastProgress_, lastLivenessCheck_;
   Status firstError_ = Status::Success;
 };

@@ -8,6 +8,8 @@
 // that collectives whose output is the same everywhere give bitwise the same bytes on every
 // rank, and that PreMulSum ops can be created and destroyed again and again.
 #include <algorithm>
+#include <iterator>
+#include <utility>
 #include <ostream>
 #include <memory>
 #include <sstream>
@@ -267,67 +269,139 @@ std::string paramName(const ::testing::TestParamInfo<CollParam>& p) {
 class CollTest : public ::testing::TestWithParam<CollParam> {};
 
 const size_t kCounts[] = {0, 1, 7, 1000, 65537};
-constexpr size_t kBigCount = 65537;
+
+// What one matrix run covers; empty vectors mean "all".
+struct Matrix {
+  std::vector<ncclDataType_t> types;
+  std::vector<Op> ops;      // reducing collectives only
+  std::vector<size_t> counts;
+  bool allLayouts = true;   // false: out-of-place aligned and in-place unaligned only
+};
+
+// Runs every configuration of `m` for `coll` on this rank, then compares the cross-rank hashes.
+void runMatrix(mp::Rank& R, Coll coll, const Matrix& m) {
+  Runner runner(R, coll);
+  const int n = R.nranks;
+  uint64_t cfgIndex = 0;
+  std::vector<ncclDataType_t> types = m.types;
+  if (types.empty()) types.assign(mp::kAllTypes.begin(), mp::kAllTypes.end());
+  std::vector<Op> ops;
+  if (!reduces(coll)) ops.push_back(Op::Copy);
+  else if (m.ops.empty()) ops.assign(mp::kReduceOps.begin(), mp::kReduceOps.end());
+  else ops = m.ops;
+  std::vector<int> layouts;
+  if (coll == Coll::Bcast) layouts = {kInPlace, kInPlace | kUnaligned};
+  else if (coll == Coll::AlltoAll || coll == Coll::SendRecv) layouts = {kOutOfPlace, kUnaligned};
+  else if (m.allLayouts) layouts = {kOutOfPlace, kInPlace, kUnaligned, kInPlace | kUnaligned};
+  else layouts = {kOutOfPlace, kInPlace | kUnaligned};
+  const size_t bigCount = *std::max_element(m.counts.begin(), m.counts.end());
+
+  for (ncclDataType_t type : types) {
+    for (Op op : ops) {
+      ncclRedOp_t redop = ncclSum;
+      if (op == Op::PreMulSum) {
+        uint64_t scalar = mp::preMulScalarBits(type);
+        ncclResult_t r = ncclRedOpCreatePreMulSum(&redop, &scalar, type, ncclScalarHostImmediate, R.comm);
+        ASSERT_EQ(r, ncclSuccess) << "ncclRedOpCreatePreMulSum(" << mp::typeInfo(type).name
+                                  << ") -> " << mp::resultName(r) << ": " << mp::lastError(R.comm);
+        ASSERT_GE(int(redop), int(ncclNumOps)) << "a PreMulSum op must not alias a built-in op";
+      } else if (op != Op::Copy) {
+        redop = mp::builtinOp(op);
+      }
+      for (size_t count : m.counts) {
+        for (int layout : layouts) {
+          // The largest count in two placements only (keeps 8 oversubscribed ranks fast).
+          if (count == bigCount && layout != layouts.front() && layout != layouts.back()) continue;
+          Config cfg{coll, type, op, count, layout, 0, 0, 0};
+          cfg.root = int(cfgIndex % uint64_t(n));
+          cfg.shift = int(cfgIndex % uint64_t(n));
+          cfg.seed = mp::mix64(cfgIndex * 7919 + uint64_t(coll) * 131 + 17);
+          ++cfgIndex;
+          if (!runner.runOne(cfg, redop)) return;
+        }
+      }
+      if (op == Op::PreMulSum) {
+        ncclResult_t r = ncclRedOpDestroy(redop, R.comm);
+        ASSERT_EQ(r, ncclSuccess) << "ncclRedOpDestroy -> " << mp::resultName(r) << ": "
+                                  << mp::lastError(R.comm);
+      }
+    }
+  }
+  runner.compareHashes();
+}
+
+const Coll kAllColls[] = {Coll::AllReduce, Coll::AllGather, Coll::ReduceScatter, Coll::Broadcast, Coll::Bcast,
+                          Coll::Reduce,    Coll::AlltoAll,  Coll::Gather,        Coll::Scatter,   Coll::SendRecv};
 
 TEST_P(CollTest, AllTypesOpsCountsLayouts) {
   const Coll coll = GetParam().coll;
   const int nranks = GetParam().nranks;
   MP_EXPECT_RUN(mp::run(nranks, [&](mp::Rank& R) {
-    Runner runner(R, coll);
-    const int n = R.nranks;
-    uint64_t cfgIndex = 0;
-    std::vector<Op> ops;
-    if (reduces(coll)) ops.assign(mp::kReduceOps.begin(), mp::kReduceOps.end());
-    else ops.push_back(Op::Copy);
-    std::vector<int> layouts;
-    if (coll == Coll::Bcast) layouts = {kInPlace, kInPlace | kUnaligned};
-    else if (coll == Coll::AlltoAll || coll == Coll::SendRecv) layouts = {kOutOfPlace, kUnaligned};
-    else layouts = {kOutOfPlace, kInPlace, kUnaligned, kInPlace | kUnaligned};
-
-    for (ncclDataType_t type : mp::kAllTypes) {
-      for (Op op : ops) {
-        ncclRedOp_t redop = ncclSum;
-        if (op == Op::PreMulSum) {
-          uint64_t scalar = mp::preMulScalarBits(type);
-          ncclResult_t r = ncclRedOpCreatePreMulSum(&redop, &scalar, type, ncclScalarHostImmediate, R.comm);
-          ASSERT_EQ(r, ncclSuccess) << "ncclRedOpCreatePreMulSum(" << mp::typeInfo(type).name
-                                    << ") -> " << mp::resultName(r) << ": " << mp::lastError(R.comm);
-          ASSERT_GE(int(redop), int(ncclNumOps)) << "a PreMulSum op must not alias a built-in op";
-        } else if (op != Op::Copy) {
-          redop = mp::builtinOp(op);
-        }
-        for (size_t count : kCounts) {
-          for (int layout : layouts) {
-            // The largest count in two placements only (keeps 8 oversubscribed ranks fast).
-            if (count == kBigCount && layout != layouts.front() && layout != layouts.back()) continue;
-            Config cfg{coll, type, op, count, layout, 0, 0, 0};
-            cfg.root = int(cfgIndex % uint64_t(n));
-            cfg.shift = int(cfgIndex % uint64_t(n));
-            cfg.seed = mp::mix64(cfgIndex * 7919 + uint64_t(coll) * 131 + 17);
-            ++cfgIndex;
-            if (!runner.runOne(cfg, redop)) return;
-          }
-        }
-        if (op == Op::PreMulSum) {
-          ncclResult_t r = ncclRedOpDestroy(redop, R.comm);
-          ASSERT_EQ(r, ncclSuccess) << "ncclRedOpDestroy -> " << mp::resultName(r) << ": "
-                                    << mp::lastError(R.comm);
-        }
-      }
-    }
-    runner.compareHashes();
+    Matrix m;
+    m.counts.assign(std::begin(kCounts), std::end(kCounts));
+    runMatrix(R, coll, m);
   }));
 }
 
 std::vector<CollParam> allParams() {
   std::vector<CollParam> v;
-  for (Coll c : {Coll::AllReduce, Coll::AllGather, Coll::ReduceScatter, Coll::Broadcast, Coll::Bcast,
-                 Coll::Reduce, Coll::AlltoAll, Coll::Gather, Coll::Scatter, Coll::SendRecv})
+  for (Coll c : kAllColls)
     for (int n : {2, 3, 4, 8}) v.push_back({c, n});
   return v;
 }
 
 INSTANTIATE_TEST_SUITE_P(Colls, CollTest, ::testing::ValuesIn(allParams()), paramName);
+
+// ---- The same checks under other settings: TCP instead of shared memory, each AllReduce
+// schedule forced, tiny staging buffers and slices (many pipeline steps, no eager sends). -----
+
+struct Tuning {
+  const char* name;
+  std::vector<std::pair<std::string, std::string>> env;
+};
+
+const Tuning kTunings[] = {
+    {"Tcp", {{"NCCL_SHM_DISABLE", "1"}}},
+    {"Ring", {{"HCCL_ALGO", "ring"}}},
+    {"RecursiveDoubling", {{"HCCL_ALGO", "rd"}}},
+    {"TinyBuffers", {{"NCCL_BUFFSIZE", "65536"}, {"HCCL_SLICE_BYTES", "4096"}, {"HCCL_EAGER_BYTES", "0"}}},
+    {"TcpTinyBuffers", {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_BUFFSIZE", "65536"}, {"HCCL_SLICE_BYTES", "4096"}}},
+};
+
+struct TuningParam {
+  int tuning;
+  int nranks;
+};
+
+void PrintTo(const TuningParam& p, std::ostream* os) { *os << kTunings[p.tuning].name << " on " << p.nranks << " ranks"; }
+
+class CollTuningTest : public ::testing::TestWithParam<TuningParam> {};
+
+TEST_P(CollTuningTest, AllCollectives) {
+  const Tuning& t = kTunings[GetParam().tuning];
+  mp::Options o;
+  o.env = t.env;
+  MP_EXPECT_RUN(mp::run(GetParam().nranks, [&](mp::Rank& R) {
+    Matrix m;
+    m.types = {ncclInt8, ncclUint32, ncclInt64, ncclFloat16, ncclFloat32, ncclFloat64, ncclBfloat16, ncclFloat8e5m2};
+    m.ops = {Op::Sum, Op::Min, Op::Avg, Op::PreMulSum};
+    m.counts = {1, 7, 1000, 70001};
+    m.allLayouts = false;
+    for (Coll c : kAllColls) runMatrix(R, c, m);
+  }, o));
+}
+
+std::vector<TuningParam> tuningParams() {
+  std::vector<TuningParam> v;
+  for (int t = 0; t < int(std::size(kTunings)); ++t)
+    for (int n : {3, 4, 5}) v.push_back({t, n});
+  return v;
+}
+
+INSTANTIATE_TEST_SUITE_P(Tunings, CollTuningTest, ::testing::ValuesIn(tuningParams()),
+                         [](const ::testing::TestParamInfo<TuningParam>& p) {
+                           return std::string(kTunings[p.param.tuning].name) + "_" + std::to_string(p.param.nranks) + "ranks";
+                         });
 
 // ---- Larger messages: a few collectives well beyond any staging buffer. -------------------
 

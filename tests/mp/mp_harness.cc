@@ -217,7 +217,7 @@ double Rank::secondsSinceStart() const {
   void* mem = ::mmap(nullptr, sizeof(Shared), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
                      -1, 0);
   if (mem == MAP_FAILED) return ::testing::AssertionFailure() << "mmap failed";
-  Shared* shared = new (mem) Shared();
+  Shared* shared = new (mem) Shared; // default-init: mmap gave zeroed pages; do not touch the slots
   shared->arrived = 0;
   shared->generation = 0;
   shared->broken = 0;
