@@ -1,7 +1,6 @@
 // Collectives and point-to-point: check every argument, describe the call as an Operation,
 // and hand it to the group layer (run now, or at ncclGroupEnd).
 #include <cstring>
-#include <strings.h>
 #include <limits>
 #include <memory>
 
@@ -79,9 +78,7 @@ Status checkAndBuild(Communicator* comm, const Call& c, std::unique_ptr<Operatio
   op->args.inputAliasesOutput = c.kind == CollKind::AllToAll && c.send == c.recv && n > 1;
   op->args.inPlace = c.send == c.recv;
   op->args.recursiveDoublingMaxBytes = comm->config().recursiveDoublingMaxBytes;
-  const std::string& algo = comm->config().algorithm;
-  if (strcasecmp(algo.c_str(), "ring") == 0) op->args.algorithm = Algorithm::Ring;
-  else if (strcasecmp(algo.c_str(), "rd") == 0) op->args.algorithm = Algorithm::RecursiveDoubling;
+  op->args.algorithm = comm->config().allReduceAlgorithm;
   op->send = static_cast<const char*>(c.send);
   op->recv = static_cast<char*>(c.recv);
   if (c.kind == CollKind::Send) op->tagBase = comm->nextSendTag(c.root);

@@ -45,8 +45,10 @@ Status Communicator::init(const UniqueIdContent& id) {
   self.deviceIndex = backend_->deviceIndex();
   gethostname(self.hostname, sizeof(self.hostname) - 1);
   BootstrapResult boot;
+  setSocketAbortFlag(&abortFlag_);
   Status s = bootstrap(id, rank_, nranks_, self, config_.timeoutSeconds, &boot);
   if (!failed(s)) s = connectLinks(boot);
+  setSocketAbortFlag(nullptr);
   if (failed(s)) {
     setLastError(threadLastError());
     state_.store(static_cast<int>(s), std::memory_order_release);

@@ -1,5 +1,8 @@
 #include "core/config.h"
 
+#include <strings.h>
+
+#include "core/log.h"
 #include "core/params.h"
 
 namespace hccl {
@@ -32,7 +35,10 @@ Config Config::fromEnvironment() {
   if (eager >= 0 && eager <= (int64_t{16} << 20)) c.eagerBytes = static_cast<size_t>(eager);
   int64_t rdMax = rdMaxParam.get();
   if (rdMax >= 0) c.recursiveDoublingMaxBytes = static_cast<size_t>(rdMax);
-  c.algorithm = algoParam.get();
+  std::string algo = algoParam.get();
+  if (strcasecmp(algo.c_str(), "ring") == 0) c.allReduceAlgorithm = Algorithm::Ring;
+  else if (strcasecmp(algo.c_str(), "rd") == 0) c.allReduceAlgorithm = Algorithm::RecursiveDoubling;
+  else if (!algo.empty()) HCCL_WARN("NCCL_ALGO=%s is not an hccl schedule (ring, rd); choosing by size", algo.c_str());
   int64_t b = blockingParam.get();
   if (b == 0 || b == 1) c.blocking = b == 1;
   return c;

@@ -5,6 +5,8 @@
 #include <cstddef>
 #include <string>
 
+#include "algorithms/planner.h"
+
 namespace hccl {
 
 struct Config {
@@ -15,7 +17,7 @@ struct Config {
   size_t sliceBytes = size_t{512} << 10; // pipelining granularity of chained schedules
   size_t eagerBytes = size_t{64} << 10;  // messages sent without waiting for a grant
   size_t recursiveDoublingMaxBytes = size_t{64} << 10;  // AllReduce switches to ring above
-  std::string algorithm;                 // NCCL_ALGO: "ring", "rd" (recursive doubling); empty = auto
+  Algorithm allReduceAlgorithm = Algorithm::Auto;  // NCCL_ALGO: ring or rd (recursive doubling)
 
   // The eager credit window per peer: a quarter of the staging, at least four eager messages.
   size_t eagerWindow() const;

@@ -20,10 +20,14 @@ namespace {
 StringParam socketIfname("SOCKET_IFNAME", "", "network interfaces for sockets (prefix; ^ excludes; = exact)");
 StringParam socketFamily("SOCKET_FAMILY", "", "AF_INET or AF_INET6 to restrict socket addresses");
 
+thread_local const std::atomic<bool>* tAbortFlag = nullptr;
+
+bool abortRequested() { return tAbortFlag != nullptr && tAbortFlag->load(std::memory_order_acquire); }
+
 int msUntil(Deadline deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   if (left <= 0) return 0;
-  return left > 1000 ? 1000 : static_cast<int>(left);  // wake at least every second
+  return left > 100 ? 100 : static_cast<int>(left);  // wake often enough to notice an abort
 }
 
 // Waits until fd is ready for `events`; Timeout when the deadline passes.
@@ -36,6 +40,7 @@ Status waitFd(int fd, short events, Deadline deadline, const char* what) {
       return Status::Success;  // readable, writable, or an error the next call reports
     }
     if (rc < 0 && errno != EINTR) return fail(Status::SystemError, "%s: poll: %s", what, strerror(errno));
+    if (abortRequested()) return fail(Status::Aborted, "%s: communicator aborted", what);
     if (Clock::now() >= deadline) return fail(Status::RemoteError, "%s: timed out", what);
   }
 }
@@ -65,6 +70,8 @@ struct InterfaceFilter {
 };
 
 }  // namespace
+
+void setSocketAbortFlag(const std::atomic<bool>* flag) { tAbortFlag = flag; }
 
 socklen_t SocketAddress::toSockaddr(sockaddr_storage* out) const {
   memset(out, 0, sizeof(*out));
@@ -204,6 +211,7 @@ Status Socket::connect(const SocketAddress& addr, Deadline deadline) {
       return fail(Status::SystemError, "connect %s: %s", addr.str().c_str(), strerror(err));
     if (Clock::now() >= deadline)
       return fail(Status::RemoteError, "connect %s: %s (gave up)", addr.str().c_str(), strerror(err));
+    if (abortRequested()) return fail(Status::Aborted, "connect %s: communicator aborted", addr.str().c_str());
     usleep(attempt < 10 ? 1000 : 20000);
   }
 }

@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <string>
@@ -69,6 +70,10 @@ class Socket {
  private:
   int fd_ = -1;
 };
+
+// Makes every socket wait of this thread give up (Status::Aborted) once *flag turns true; how
+// ncclCommAbort interrupts a communicator that is still bootstrapping. nullptr clears it.
+void setSocketAbortFlag(const std::atomic<bool>* flag);
 
 // The deadline `seconds` from now (HCCL_TIMEOUT's unit).
 inline Deadline deadlineIn(double seconds) {
