@@ -59,6 +59,29 @@ Status pairSelfTransfers(const std::vector<Operation*>& order) {
   return Status::Success;
 }
 
+// A send whose buffer a receive of the same group overwrites (in-place send/recv, as
+// nccl-tests' in-place sendrecv does) must send the bytes as they were before the group:
+// such sends get a private copy of their input first.
+void stageOverwrittenSends(const std::vector<Operation*>& order) {
+  std::vector<std::pair<const char*, const char*>> written;  // receive ranges, sorted
+  for (Operation* o : order)
+    if (o->args.kind == CollKind::Recv && o->args.count > 0)
+      written.emplace_back(o->recv, o->recv + o->args.count * o->args.elemSize);
+  if (written.empty()) return;
+  std::sort(written.begin(), written.end());
+  for (Operation* o : order) {
+    if (o->args.kind != CollKind::Send || o->args.count == 0 || o->args.root == o->args.rank) continue;
+    const char* begin = o->send;
+    const char* end = begin + o->args.count * o->args.elemSize;
+    auto it = std::lower_bound(written.begin(), written.end(), std::make_pair(end, end));
+    bool overlaps = false;
+    for (auto r = written.begin(); r != it && !overlaps; ++r) overlaps = r->second > begin;
+    if (!overlaps) continue;
+    o->stagedInput.assign(begin, end);
+    o->send = o->stagedInput.data();
+  }
+}
+
 }  // namespace
 
 bool inGroup() { return tGroup.depth > 0; }
@@ -74,6 +97,7 @@ Status execute(std::vector<std::unique_ptr<Operation>>& ops) {
     if (std::find(comms.begin(), comms.end(), o->comm) == comms.end()) comms.push_back(o->comm);
   }
   HCCL_TRY(pairSelfTransfers(order));
+  stageOverwrittenSends(order);
   // Collectives of one communicator run in call order; point-to-point runs alongside them.
   for (Communicator* comm : comms) {
     Operation* previous = nullptr;

@@ -25,6 +25,7 @@ struct Operation {
   char* recv = nullptr;
   uint64_t tagBase = 0;
   Operation* after = nullptr;  // starts only once this one is done (collective order per comm)
+  std::vector<char> stagedInput;  // a copy of `send` when the group overwrites it
 
   // Run state, owned by the executor.
   Plan plan;

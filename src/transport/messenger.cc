@@ -111,6 +111,11 @@ Status Messenger::progress(bool* moved) {
   return progressRead(moved);
 }
 
+bool Messenger::expectsInput() const {
+  return !recvs_.empty() ||
+         std::any_of(sends_.begin(), sends_.end(), [](const Request* r) { return !r->granted; });
+}
+
 Status Messenger::progressWrite(bool* moved) {
   for (;;) {
     size_t done = 0;
@@ -314,6 +319,9 @@ Status Messenger::progressRead(bool* moved) {
       frameCost_ = 0;
       continue;
     }
+    // Read a new frame only when waiting for one: a peer that has finished may close its side,
+    // and that is no error unless we still need something from it.
+    if (headerInGot_ == 0 && !expectsInput()) return Status::Success;
     char* h = reinterpret_cast<char*>(&headerIn_);
     HCCL_TRY(link_->read(h + headerInGot_, sizeof(headerIn_) - headerInGot_, &done));
     if (done == 0) return Status::Success;

@@ -83,6 +83,7 @@ class Messenger {
   void queueControl(uint32_t type, uint64_t tag, uint64_t bytes);
   Status deliver(Request* r, const char* payload);  // completes an eager receive from memory
   Status finishStash();
+  bool expectsInput() const;
   void returnCredit(size_t bytes);
 
   LinkPtr link_;

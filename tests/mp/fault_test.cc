@@ -16,9 +16,10 @@ using Clock = std::chrono::steady_clock;
 
 double since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
-mp::Options faultOpts(int timeoutSec, std::vector<int> mayDie) {
+mp::Options faultOpts(int timeoutSec, std::vector<int> mayDie, bool tcp = false) {
   mp::Options o;
   o.env.push_back({"HCCL_TIMEOUT", std::to_string(timeoutSec)});
+  if (tcp) o.env.push_back({"NCCL_SHM_DISABLE", "1"});
   o.mayDie = std::move(mayDie);
   o.timeoutSec = 150;
   o.failGraceSec = 60; // survivors are expected to take up to HCCL_TIMEOUT after a death
@@ -44,8 +45,11 @@ bool failedSomehow(ncclComm_t comm, ncclResult_t r, std::string* detail) {
   return q == ncclSuccess && st != ncclSuccess && st != ncclInProgress;
 }
 
+// The dead-rank tests run over shared memory and over TCP (NCCL_SHM_DISABLE=1).
+class DeadRank : public ::testing::TestWithParam<bool> {};
+
 // Rank 3 of 4 dies (SIGKILL) before joining a large AllReduce.
-TEST(Faults, RankDiesBeforeCollective) {
+TEST_P(DeadRank, DiesBeforeCollective) {
   MP_EXPECT_RUN(mp::run(4, [](mp::Rank& R) {
     R.barrier(); // everyone has a comm
     if (R.rank == 3) raise(SIGKILL);
@@ -58,11 +62,11 @@ TEST(Faults, RankDiesBeforeCollective) {
     EXPECT_TRUE(failedSomehow(R.comm, r, &detail)) << "a peer died, yet: " << detail;
     EXPECT_LT(secs, 30.0) << "the AllReduce took " << secs << " s with HCCL_TIMEOUT=20";
     abortPromptly(R);
-  }, faultOpts(20, {3})));
+  }, faultOpts(20, {3}, GetParam())));
 }
 
 // Rank 3 of 4 dies in the middle of a stream of large AllReduces.
-TEST(Faults, RankDiesDuringCollectives) {
+TEST_P(DeadRank, DiesDuringCollectives) {
   MP_EXPECT_RUN(mp::run(4, [](mp::Rank& R) {
     const size_t c = 4 << 20;
     std::vector<float> in(c, 1.0f), out(c, 0.0f);
@@ -86,11 +90,11 @@ TEST(Faults, RankDiesDuringCollectives) {
       ASSERT_LT(since(start), 60.0) << "still succeeding " << since(start) << " s after a rank died";
     }
     abortPromptly(R);
-  }, faultOpts(20, {3})));
+  }, faultOpts(20, {3}, GetParam())));
 }
 
 // The peer of a p2p receive dies.
-TEST(Faults, PeerDiesDuringRecv) {
+TEST_P(DeadRank, PeerDiesDuringRecv) {
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& R) {
     R.barrier();
     if (R.rank == 1) {
@@ -104,8 +108,32 @@ TEST(Faults, PeerDiesDuringRecv) {
     EXPECT_TRUE(failedSomehow(R.comm, r, &detail)) << detail;
     EXPECT_LT(since(t), 30.0);
     abortPromptly(R);
-  }, faultOpts(20, {1})));
+  }, faultOpts(20, {1}, GetParam())));
 }
+
+// Ranks that do not depend on the dead rank carry on: p2p between ranks 0 and 1 succeeds after
+// rank 3 died ("a dead peer becomes ncclRemoteError on every rank that depends on it").
+TEST_P(DeadRank, UnrelatedP2PCarriesOn) {
+  MP_EXPECT_RUN(mp::run(4, [](mp::Rank& R) {
+    R.barrier();
+    if (R.rank == 3) raise(SIGKILL);
+    if (R.rank == 2) return; // idle; its comm is destroyed at the end
+    std::this_thread::sleep_for(std::chrono::milliseconds(300)); // rank 3 is gone by now
+    const int peer = 1 - R.rank;
+    for (int it = 0; it < 10; ++it) {
+      std::vector<int32_t> out(100000, R.rank * 1000 + it), in(100000, -1);
+      MP_ASSERT_OK(ncclGroupStart());
+      MP_ASSERT_OK(ncclSend(out.data(), out.size(), ncclInt32, peer, R.comm, nullptr));
+      MP_ASSERT_OK(ncclRecv(in.data(), in.size(), ncclInt32, peer, R.comm, nullptr));
+      MP_ASSERT_OK(ncclGroupEnd());
+      ASSERT_EQ(in[99999], peer * 1000 + it);
+    }
+    abortPromptly(R);
+  }, faultOpts(20, {3}, GetParam())));
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, DeadRank, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) { return std::string(p.param ? "Tcp" : "Shm"); });
 
 // Rank 0 starts an operation its peer never joins; another thread aborts the comm after 1 s.
 // The operation returns a non-success result promptly and ncclCommAbort returns.

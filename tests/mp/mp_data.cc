@@ -91,6 +91,14 @@ uint64_t encodeMini(const TypeInfo& t, double v) {
 double unitRoundoff(const TypeInfo& t) { return std::ldexp(1.0, -(t.manBits + 1)); }
 double minSubnormal(const TypeInfo& t) { return std::ldexp(1.0, 1 - t.bias - t.manBits); }
 
+// Bound on the error of summing nranks terms of total magnitude sumAbs in type t, with one
+// extra rounding per term (pre-scaling) and one for the result, in any order; doubled to cover
+// the float64 reference's own rounding (which matters for float64 itself).
+double sumTolerance(const TypeInfo& t, int nranks, double sumAbs) {
+  int k = 2 * (nranks + 2);
+  return std::expm1(k * std::log1p(unitRoundoff(t))) * sumAbs + (nranks + 1) * minSubnormal(t);
+}
+
 } // namespace
 
 const char* opName(Op op) {
@@ -102,6 +110,7 @@ const char* opName(Op op) {
     case Op::Avg: return "avg";
     case Op::PreMulSum: return "premulsum";
     case Op::Copy: return "copy";
+    case Op::SumRounding: return "sum(rounding)";
   }
   return "?";
 }
@@ -113,6 +122,7 @@ ncclRedOp_t builtinOp(Op op) {
     case Op::Max: return ncclMax;
     case Op::Min: return ncclMin;
     case Op::Avg: return ncclAvg;
+    case Op::SumRounding: return ncclSum;
     default: std::abort();
   }
 }
@@ -201,6 +211,11 @@ uint64_t genBits(ncclDataType_t type, Op op, uint64_t seed, int rank, size_t ind
   }
   switch (op) {
     case Op::Copy: return r & mask;
+    case Op::SumRounding: {
+      // Uniform in [-4, 4), rounded to the type.
+      double v = std::ldexp(double(r >> 11), -53) * 8 - 4;
+      return fromDouble(type, v);
+    }
     case Op::Max:
     case Op::Min:
       for (;;) {
@@ -267,6 +282,7 @@ Expected reduceExpected(ncclDataType_t type, Op op, int nranks, const uint64_t* 
     uint64_t acc = 0;
     switch (op) {
       case Op::Sum:
+      case Op::SumRounding:
         for (int r = 0; r < nranks; ++r) acc += in[r];
         break;
       case Op::Prod:
@@ -311,6 +327,10 @@ Expected reduceExpected(ncclDataType_t type, Op op, int nranks, const uint64_t* 
     case Op::Sum:
       for (int r = 0; r < nranks; ++r) acc += v[r];
       break;
+    case Op::SumRounding:
+      for (int r = 0; r < nranks; ++r) acc += v[r], sumAbs += std::fabs(v[r]);
+      e.tol = sumTolerance(t, nranks, sumAbs);
+      break;
     case Op::Prod:
       acc = 1;
       for (int r = 0; r < nranks; ++r) acc *= v[r];
@@ -327,12 +347,12 @@ Expected reduceExpected(ncclDataType_t type, Op op, int nranks, const uint64_t* 
       for (int r = 0; r < nranks; ++r) acc += v[r], sumAbs += std::fabs(v[r]);
       acc /= nranks;
       sumAbs /= nranks;
-      e.tol = (nranks + 4) * unitRoundoff(t) * sumAbs + (nranks + 1) * minSubnormal(t);
+      e.tol = sumTolerance(t, nranks, sumAbs);
       break;
     case Op::PreMulSum: {
       double s = toDouble(type, preMulScalarBits(type));
       for (int r = 0; r < nranks; ++r) acc += s * v[r], sumAbs += std::fabs(s * v[r]);
-      e.tol = (nranks + 4) * unitRoundoff(t) * sumAbs + (nranks + 1) * minSubnormal(t);
+      e.tol = sumTolerance(t, nranks, sumAbs);
       break;
     }
     case Op::Copy: std::abort();

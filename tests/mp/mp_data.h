@@ -22,7 +22,9 @@
 
 namespace mp {
 
-enum class Op { Sum, Prod, Max, Min, Avg, PreMulSum, Copy };
+// SumRounding is ncclSum over random real inputs (floating types), where the order of
+// reduction changes the rounding: compared with a tolerance; all ranks must still agree bitwise.
+enum class Op { Sum, Prod, Max, Min, Avg, PreMulSum, Copy, SumRounding };
 inline constexpr std::array<Op, 6> kReduceOps = {Op::Sum, Op::Prod, Op::Max,
                                                  Op::Min, Op::Avg, Op::PreMulSum};
 const char* opName(Op op);
