@@ -130,17 +130,17 @@ class Runner {
   }
 
   Status run() {
-    lastProgress_ = lastLivenessCheck_ = Clock::now();
+    lastLivenessCheck_ = Clock::now();
     int idleRounds = 0;
     while (pending()) {
       bool moved = false;
       step(&moved);
       if (moved) {
-        if (idleRounds > 0) lastProgress_ = Clock::now();
         idleRounds = 0;
         continue;
       }
-      wait(++idleRounds);
+      if (idleRounds++ == 0) idleSince_ = Clock::now();
+      wait(idleRounds);
     }
     return firstError_;
   }
@@ -195,8 +195,7 @@ class Runner {
       return;
     }
     Clock::time_point now = Clock::now();
-    if (idleRounds == 1 || (oversubscribed_ && idleRounds <= 2)) lastProgress_ = now;
-    Clock::duration idle = now - lastProgress_;
+    Clock::duration idle = now - idleSince_;
     if (now - lastLivenessCheck_ >= kLivenessInterval) {
       lastLivenessCheck_ = now;
       checkPeers();
@@ -271,7 +270,7 @@ class Runner {
   std::vector<Communicator*> comms_;
   Clock::duration timeout_;
   bool oversubscribed_ = false;
-  Clock::time_point lastProgress_, lastLivenessCheck_;
+  Clock::time_point idleSince_, lastLivenessCheck_;
   Status firstError_ = Status::Success;
 };
 
