@@ -12,6 +12,9 @@ using namespace hccl;
 
 namespace {
 
+// Which ranks must pass a valid buffer.
+enum class Need : uint8_t { Never, AtRoot, Always };
+
 // What a call needs from its buffers on this rank.
 struct Call {
   const char* name;
@@ -23,8 +26,8 @@ struct Call {
   ncclRedOp_t op;  // ncclSum for calls that do not reduce
   int root;        // root, or peer for Send/Recv
   bool reduces;
-  bool needsSend;  // on this rank, given count > 0
-  bool needsRecv;
+  Need sendNeed;   // which ranks must pass a valid sendbuff (given count > 0)
+  Need recvNeed;
 };
 
 Status checkAndBuild(Communicator* comm, const Call& c, std::unique_ptr<Operation>* out) {
@@ -42,9 +45,10 @@ Status checkAndBuild(Communicator* comm, const Call& c, std::unique_ptr<Operatio
                          c.kind == CollKind::Scatter) ? n : 1;
   if (c.count > std::numeric_limits<size_t>::max() / elem / blocks)
     return reject(Status::InvalidArgument, "%s: count %zu overflows the address space", c.name, c.count);
-  if (c.count > 0 && c.needsSend && c.send == nullptr)
+  auto needed = [&](Need need) { return need == Need::Always || (need == Need::AtRoot && comm->rank() == c.root); };
+  if (c.count > 0 && needed(c.sendNeed) && c.send == nullptr)
     return reject(Status::InvalidArgument, "%s: sendbuff is NULL with count %zu", c.name, c.count);
-  if (c.count > 0 && c.needsRecv && c.recv == nullptr)
+  if (c.count > 0 && needed(c.recvNeed) && c.recv == nullptr)
     return reject(Status::InvalidArgument, "%s: recvbuff is NULL with count %zu", c.name, c.count);
 
   auto op = std::make_unique<Operation>();
@@ -103,30 +107,29 @@ ncclResult_t run(ncclComm_t handle, const Call& call) {
 
 NCCL_API ncclResult_t ncclAllReduce(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
                                     ncclRedOp_t op, ncclComm_t comm, cudaStream_t) {
-  return run(comm, {"ncclAllReduce", CollKind::AllReduce, sendbuff, recvbuff, count, datatype, op, 0, true, true, true});
+  return run(comm, {"ncclAllReduce", CollKind::AllReduce, sendbuff, recvbuff, count, datatype, op, 0, true,
+                    Need::Always, Need::Always});
 }
 NCCL_PROFILING_ALIAS(ncclAllReduce);
 
 NCCL_API ncclResult_t ncclAllGather(const void* sendbuff, void* recvbuff, size_t sendcount,
                                     ncclDataType_t datatype, ncclComm_t comm, cudaStream_t) {
   return run(comm, {"ncclAllGather", CollKind::AllGather, sendbuff, recvbuff, sendcount, datatype, ncclSum, 0,
-                    false, true, true});
+                    false, Need::Always, Need::Always});
 }
 NCCL_PROFILING_ALIAS(ncclAllGather);
 
 NCCL_API ncclResult_t ncclReduceScatter(const void* sendbuff, void* recvbuff, size_t recvcount,
                                         ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t) {
   return run(comm, {"ncclReduceScatter", CollKind::ReduceScatter, sendbuff, recvbuff, recvcount, datatype, op, 0,
-                    true, true, true});
+                    true, Need::Always, Need::Always});
 }
 NCCL_PROFILING_ALIAS(ncclReduceScatter);
 
 NCCL_API ncclResult_t ncclBroadcast(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
                                     int root, ncclComm_t comm, cudaStream_t) {
-  int rank = -1;
-  ncclCommUserRank(comm, &rank);
   return run(comm, {"ncclBroadcast", CollKind::Broadcast, sendbuff, recvbuff, count, datatype, ncclSum, root,
-                    false, rank == root, true});
+                    false, Need::AtRoot, Need::Always});
 }
 NCCL_PROFILING_ALIAS(ncclBroadcast);
 
@@ -138,49 +141,43 @@ NCCL_PROFILING_ALIAS(ncclBcast);
 
 NCCL_API ncclResult_t ncclReduce(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
                                  ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t) {
-  int rank = -1;
-  ncclCommUserRank(comm, &rank);
-  return run(comm, {"ncclReduce", CollKind::Reduce, sendbuff, recvbuff, count, datatype, op, root, true, true,
-                    rank == root});
+  return run(comm, {"ncclReduce", CollKind::Reduce, sendbuff, recvbuff, count, datatype, op, root, true,
+                    Need::Always, Need::AtRoot});
 }
 NCCL_PROFILING_ALIAS(ncclReduce);
 
 NCCL_API ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
                                    ncclComm_t comm, cudaStream_t) {
   return run(comm, {"ncclAlltoAll", CollKind::AllToAll, sendbuff, recvbuff, count, datatype, ncclSum, 0, false,
-                    true, true});
+                    Need::Always, Need::Always});
 }
 NCCL_PROFILING_ALIAS(ncclAlltoAll);
 
 NCCL_API ncclResult_t ncclGather(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
                                  int root, ncclComm_t comm, cudaStream_t) {
-  int rank = -1;
-  ncclCommUserRank(comm, &rank);
   return run(comm, {"ncclGather", CollKind::Gather, sendbuff, recvbuff, count, datatype, ncclSum, root, false,
-                    true, rank == root});
+                    Need::Always, Need::AtRoot});
 }
 NCCL_PROFILING_ALIAS(ncclGather);
 
 NCCL_API ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
                                   int root, ncclComm_t comm, cudaStream_t) {
-  int rank = -1;
-  ncclCommUserRank(comm, &rank);
   return run(comm, {"ncclScatter", CollKind::Scatter, sendbuff, recvbuff, count, datatype, ncclSum, root, false,
-                    rank == root, true});
+                    Need::AtRoot, Need::Always});
 }
 NCCL_PROFILING_ALIAS(ncclScatter);
 
 NCCL_API ncclResult_t ncclSend(const void* sendbuff, size_t count, ncclDataType_t datatype, int peer,
                                ncclComm_t comm, cudaStream_t) {
-  return run(comm, {"ncclSend", CollKind::Send, sendbuff, nullptr, count, datatype, ncclSum, peer, false, true,
-                    false});
+  return run(comm, {"ncclSend", CollKind::Send, sendbuff, nullptr, count, datatype, ncclSum, peer, false,
+                    Need::Always, Need::Never});
 }
 NCCL_PROFILING_ALIAS(ncclSend);
 
 NCCL_API ncclResult_t ncclRecv(void* recvbuff, size_t count, ncclDataType_t datatype, int peer, ncclComm_t comm,
                                cudaStream_t) {
-  return run(comm, {"ncclRecv", CollKind::Recv, nullptr, recvbuff, count, datatype, ncclSum, peer, false, false,
-                    true});
+  return run(comm, {"ncclRecv", CollKind::Recv, nullptr, recvbuff, count, datatype, ncclSum, peer, false,
+                    Need::Never, Need::Always});
 }
 NCCL_PROFILING_ALIAS(ncclRecv);
 

@@ -32,6 +32,15 @@ struct Hello {
   PeerInfo info;  // rank -> root only
 };
 
+Hello makeHello(uint64_t magic, const UniqueIdContent& id, int nranks, int rank) {
+  Hello hello{};
+  hello.magic = magic;
+  memcpy(hello.secret, id.secret, kSecretBytes);
+  hello.nranks = nranks;
+  hello.rank = rank;
+  return hello;
+}
+
 bool secretsEqual(const uint8_t* a, const uint8_t* b) {
   uint8_t diff = 0;  // constant time: no early exit to time
   for (size_t i = 0; i < kSecretBytes; ++i) diff |= a[i] ^ b[i];
@@ -127,11 +136,7 @@ Status bootstrap(const UniqueIdContent& id, int rank, int nranks, PeerInfo self,
 
   Socket root;
   HCCL_TRY(root.connect(id.root, deadline));
-  Hello hello{};
-  hello.magic = kHelloMagic;
-  memcpy(hello.secret, id.secret, kSecretBytes);
-  hello.nranks = nranks;
-  hello.rank = rank;
+  Hello hello = makeHello(kHelloMagic, id, nranks, rank);
   hello.info = self;
   HCCL_TRY(root.sendAll(&hello, sizeof(hello), deadline));
   out->peers.resize(nranks);
@@ -148,11 +153,7 @@ Status bootstrap(const UniqueIdContent& id, int rank, int nranks, PeerInfo self,
   for (int peer = 0; peer < rank; ++peer) {
     Socket s;
     HCCL_TRY(s.connect(out->peers[peer].listenAddress, deadline));
-    Hello mine{};
-    mine.magic = kPeerMagic;
-    memcpy(mine.secret, id.secret, kSecretBytes);
-    mine.nranks = nranks;
-    mine.rank = rank;
+    Hello mine = makeHello(kPeerMagic, id, nranks, rank);
     mine.target = peer;
     HCCL_TRY(s.sendAll(&mine, sizeof(mine), deadline));
     out->connections[peer] = std::move(s);

@@ -73,6 +73,11 @@ struct InterfaceFilter {
 
 void setSocketAbortFlag(const std::atomic<bool>* flag) { tAbortFlag = flag; }
 
+bool peerClosed(int fd) {
+  pollfd p{fd, POLLRDHUP, 0};
+  return ::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR));
+}
+
 socklen_t SocketAddress::toSockaddr(sockaddr_storage* out) const {
   memset(out, 0, sizeof(*out));
   if (family == AF_INET) {

@@ -71,6 +71,9 @@ class Socket {
   int fd_ = -1;
 };
 
+// Whether the peer of connected socket `fd` has closed or reset it (checks without reading).
+bool peerClosed(int fd);
+
 // Makes every socket wait of this thread give up (Status::Aborted) once *flag turns true; how
 // ncclCommAbort interrupts a communicator that is still bootstrapping. nullptr clears it.
 void setSocketAbortFlag(const std::atomic<bool>* flag);

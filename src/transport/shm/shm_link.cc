@@ -1,6 +1,5 @@
 #include "transport/shm/shm_link.h"
 
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -100,8 +99,7 @@ void ShmLink::consume(size_t bytes) {
 }
 
 Status ShmLink::checkAlive() {
-  pollfd p{control_.fd(), POLLRDHUP, 0};
-  if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
+  if (peerClosed(control_.fd()))
     return fail(Status::RemoteError, "shm: peer process closed its link (exited or aborted)");
   return Status::Success;
 }

@@ -1,7 +1,6 @@
 #include "transport/tcp/tcp_link.h"
 
 #include <errno.h>
-#include <poll.h>
 #include <sys/socket.h>
 
 #include <cstring>
@@ -82,9 +81,7 @@ void TcpLink::consume(size_t bytes) {
 }
 
 Status TcpLink::checkAlive() {
-  pollfd p{socket_.fd(), POLLRDHUP, 0};
-  if (::poll(&p, 1, 0) > 0 && (p.revents & (POLLRDHUP | POLLHUP | POLLERR)))
-    return fail(Status::RemoteError, "tcp: peer closed the connection");
+  if (peerClosed(socket_.fd())) return fail(Status::RemoteError, "tcp: peer closed the connection");
   return Status::Success;
 }
 
