@@ -1,6 +1,7 @@
 #include "launcher.h"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -142,11 +143,32 @@ std::string describeStatus(int status) {
   return "exited with status " + std::to_string(WEXITSTATUS(status));
 }
 
+// The CPUs this process may run on, in order.
+std::vector<int> allowedCpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  if (::sched_getaffinity(0, sizeof(set), &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
+}
+
+// Like mpirun with as many cores as ranks: each rank gets a core of its own, so ranks do not
+// start stacked on the launcher's core. With more ranks than cores, nothing is bound.
+void bindToCore(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+  ::sched_setaffinity(0, sizeof(set), &set);
+}
+
 int runLocal(const Options& opts, const std::function<int(RankContext&)>& body) {
   int np = opts.np > 0 ? opts.np : 1;
   RankContext ctx;
   ctx.nranks = np;
-  ctx.launcher = "built-in (-np " + std::to_string(np) + ", fork)";
+  const std::vector<int> cpus = allowedCpus();
+  const bool bind = np > 1 && np <= static_cast<int>(cpus.size());
+  ctx.launcher = "built-in (-np " + std::to_string(np) + ", fork" + (bind ? ", one core per rank)" : ")");
   if (np == 1) {  // no fork: easier to debug, same code path otherwise
     ncclResult_t res = ncclGetUniqueId(&ctx.id);
     if (res != ncclSuccess) return idFailure(res);
@@ -179,6 +201,7 @@ int runLocal(const Options& opts, const std::function<int(RankContext&)>& body) 
       // Die with the launcher: a killed parent must not leave ranks running on their own.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       if (::getppid() != parent) ::_exit(kExitFailed);
+      if (bind) bindToCore(cpus[r]);
       ctx.rank = r;
       for (int q = 1; q < np; q++) {
         if (r != 0) ::close(writeEnd[q]);
