@@ -131,10 +131,13 @@ NCCL_API ncclResult_t ncclCommSplit(ncclComm_t comm, int color, int key, ncclCom
       return reject(Status::InvalidArgument, "ncclCommSplit: color must be >= 0 or NCCL_SPLIT_NOCOLOR, not %d", color);
     Config childConfig = parent->config();
     HCCL_TRY(applyConfig(config, &childConfig));
-    Communicator* child = nullptr;
-    Status s = splitCommunicator(parent, color, key, childConfig, &child);
-    *newcomm = reinterpret_cast<ncclComm_t>(child);
-    return s;
+    // Inside a group the split waits on this thread's later calls: it runs at ncclGroupEnd.
+    return submitJob([=] {
+      Communicator* child = nullptr;
+      Status s = splitCommunicator(parent, color, key, childConfig, &child);
+      *newcomm = reinterpret_cast<ncclComm_t>(child);
+      return s;
+    });
   });
 }
 NCCL_PROFILING_ALIAS(ncclCommSplit);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <thread>
 #include <vector>
 
 #include "core/comm.h"
@@ -20,9 +21,20 @@ struct GroupState {
   int depth = 0;
   std::vector<std::unique_ptr<Operation>> ops;
   std::vector<PendingInit> inits;
+  std::vector<std::function<Status()>> jobs;
 };
 
 thread_local GroupState tGroup;
+
+Status runJobs(std::vector<std::function<Status()>>& jobs) {
+  std::vector<Status> results(jobs.size(), Status::Success);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < jobs.size(); ++i) threads.emplace_back([&, i] { results[i] = jobs[i](); });
+  for (std::thread& t : threads) t.join();
+  for (Status s : results)
+    if (failed(s)) return s;
+  return Status::Success;
+}
 
 Status runInits(std::vector<PendingInit>& inits) {
   // Every init waits on its peers, so they all run at once, one thread each.
@@ -145,14 +157,23 @@ Status submitInit(Communicator* comm, const UniqueIdContent& id) {
   return comm->init(id);
 }
 
+Status submitJob(std::function<Status()> job) {
+  if (inGroup()) {
+    tGroup.jobs.push_back(std::move(job));
+    return Status::Success;
+  }
+  return job();
+}
+
 Status groupEnd() {
   if (tGroup.depth == 0)
     return reject(Status::InvalidUsage, "ncclGroupEnd called without a matching ncclGroupStart");
   if (--tGroup.depth > 0) return Status::Success;
   std::vector<PendingInit> inits = std::move(tGroup.inits);
   std::vector<std::unique_ptr<Operation>> ops = std::move(tGroup.ops);
-  tGroup.inits.clear();
-  tGroup.ops.clear();
+  std::vector<std::function<Status()>> jobs = std::move(tGroup.jobs);
+  tGroup = GroupState{};
+  HCCL_TRY(runJobs(jobs));
   HCCL_TRY(runInits(inits));
   HCCL_TRY(execute(ops));
   for (PendingInit& p : inits)

@@ -4,6 +4,7 @@
 // communicators cannot deadlock.
 #pragma once
 
+#include <functional>
 #include <memory>
 
 #include "core/bootstrap.h"
@@ -24,5 +25,8 @@ Status submit(std::unique_ptr<Operation> op);
 Status execute(std::vector<std::unique_ptr<Operation>>& ops);
 // Initialises `comm` now (asynchronously when it is non-blocking), or when the group ends.
 Status submitInit(Communicator* comm, const UniqueIdContent& id);
+// Runs `job` now, or when the group ends, each recorded job on a thread of its own (a job that
+// waits on peers, such as a split, must not wait on a call this thread makes later).
+Status submitJob(std::function<Status()> job);
 
 }  // namespace hccl

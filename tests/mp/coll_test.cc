@@ -310,8 +310,8 @@ void runMatrix(mp::Rank& R, Coll coll, const Matrix& m) {
       }
       for (size_t count : m.counts) {
         for (int layout : layouts) {
-          // The largest count in two placements only (keeps 8 oversubscribed ranks fast).
-          if (count == bigCount && layout != layouts.front() && layout != layouts.back()) continue;
+          // The largest count in two placements only, one with 8 oversubscribed ranks (speed).
+          if (count == bigCount && layout != layouts.front() && (n >= 8 || layout != layouts.back())) continue;
           Config cfg{coll, type, op, count, layout, 0, 0, 0};
           cfg.root = int(cfgIndex % uint64_t(n));
           cfg.shift = int(cfgIndex % uint64_t(n));

@@ -20,6 +20,11 @@ mp::Options noComm() {
   return o;
 }
 
+mp::Options timeoutEnv(mp::Options o, int seconds) {
+  o.env.push_back({"HCCL_TIMEOUT", std::to_string(seconds)});
+  return o;
+}
+
 // Polls ncclCommGetAsyncError until the comm is no longer in progress (at most 60 s).
 ncclResult_t waitReady(ncclComm_t comm) {
   auto until = std::chrono::steady_clock::now() + std::chrono::seconds(60);
@@ -174,6 +179,72 @@ TEST_P(SplitTest, ParityReversedKeys) {
 
 INSTANTIATE_TEST_SUITE_P(Ranks, SplitTest, ::testing::Values(2, 4, 5),
                          [](const ::testing::TestParamInfo<int>& p) { return std::to_string(p.param) + "ranks"; });
+
+// One thread holding several ranks splits them all inside one group (NCCL allows grouped
+// ncclCommSplit calls for exactly this), then drives the new comms in one group.
+TEST(Comm, SplitInsideGroupOneThread) {
+  MP_EXPECT_RUN(mp::run(1, [](mp::Rank&) {
+    std::vector<ncclComm_t> comms(4, nullptr), subs(4, nullptr);
+    MP_ASSERT_OK(ncclCommInitAll(comms.data(), 4, nullptr));
+    MP_ASSERT_OK(ncclGroupStart());
+    for (int i = 0; i < 4; ++i) MP_ASSERT_OK(ncclCommSplit(comms[i], i % 2, i, &subs[i], nullptr));
+    MP_ASSERT_OK(ncclGroupEnd());
+    for (int i = 0; i < 4; ++i) {
+      ASSERT_NE(subs[i], nullptr) << "sub comm " << i;
+      int count = -1, rank = -1;
+      MP_ASSERT_OK(ncclCommCount(subs[i], &count));
+      MP_ASSERT_OK(ncclCommUserRank(subs[i], &rank));
+      EXPECT_EQ(count, 2);
+      EXPECT_EQ(rank, i / 2);
+    }
+    std::vector<int32_t> in(4), out(4, -1);
+    MP_ASSERT_OK(ncclGroupStart());
+    for (int i = 0; i < 4; ++i) {
+      in[i] = i + 1;
+      MP_ASSERT_OK(ncclAllReduce(&in[i], &out[i], 1, ncclInt32, ncclSum, subs[i], nullptr));
+    }
+    MP_ASSERT_OK(ncclGroupEnd());
+    EXPECT_EQ(out[0], 1 + 3);
+    EXPECT_EQ(out[2], 1 + 3);
+    EXPECT_EQ(out[1], 2 + 4);
+    EXPECT_EQ(out[3], 2 + 4);
+    for (auto c : subs) MP_EXPECT_OK(ncclCommDestroy(c));
+    for (auto c : comms) MP_EXPECT_OK(ncclCommDestroy(c));
+  }, timeoutEnv(noComm(), 20)));
+}
+
+// A group of collectives on a nonblocking comm: ncclGroupEnd may return ncclInProgress and
+// ncclCommGetAsyncError says when the group is done.
+TEST(Comm, NonblockingGroup) {
+  MP_EXPECT_RUN(mp::run(3, [](mp::Rank& R) {
+    ncclUniqueId id = R.shareUniqueId();
+    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+    config.blocking = 0;
+    ncclComm_t comm = nullptr;
+    ncclResult_t r = ncclCommInitRankConfig(&comm, R.nranks, id, R.rank, &config);
+    ASSERT_TRUE(r == ncclSuccess || r == ncclInProgress) << mp::resultName(r);
+    ASSERT_EQ(waitReady(comm), ncclSuccess) << mp::lastError(comm);
+    const size_t c = 200000;
+    std::vector<float> a(c, 1.0f), ra(c, -1), b(c, float(R.rank)), rb(c, -1);
+    std::vector<float> g(c * 3, -1);
+    MP_ASSERT_OK(ncclGroupStart());
+    r = ncclAllReduce(a.data(), ra.data(), c, ncclFloat32, ncclSum, comm, nullptr);
+    ASSERT_TRUE(r == ncclSuccess || r == ncclInProgress) << mp::resultName(r);
+    r = ncclAllReduce(b.data(), rb.data(), c, ncclFloat32, ncclMax, comm, nullptr);
+    ASSERT_TRUE(r == ncclSuccess || r == ncclInProgress) << mp::resultName(r);
+    r = ncclAllGather(b.data(), g.data(), c, ncclFloat32, comm, nullptr);
+    ASSERT_TRUE(r == ncclSuccess || r == ncclInProgress) << mp::resultName(r);
+    r = ncclGroupEnd();
+    ASSERT_TRUE(r == ncclSuccess || r == ncclInProgress) << mp::resultName(r) << ": " << mp::lastError(comm);
+    ASSERT_EQ(waitReady(comm), ncclSuccess) << mp::lastError(comm);
+    for (size_t i = 0; i < c; i += 7) {
+      ASSERT_EQ(ra[i], 3.0f) << "element " << i;
+      ASSERT_EQ(rb[i], 2.0f) << "element " << i;
+      for (int q = 0; q < 3; ++q) ASSERT_EQ(g[q * c + i], float(q)) << "element " << i;
+    }
+    MP_EXPECT_OK(ncclCommDestroy(comm));
+  }, noComm()));
+}
 
 TEST(Comm, SplitNoColor) {
   MP_EXPECT_RUN(mp::run(3, [](mp::Rank& R) {

@@ -132,9 +132,6 @@ TEST_P(DeadRank, UnrelatedP2PCarriesOn) {
   }, faultOpts(20, {3}, GetParam())));
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, DeadRank, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& p) { return std::string(p.param ? "Tcp" : "Shm"); });
-
 // Rank 0 starts an operation its peer never joins; another thread aborts the comm after 1 s.
 // The operation returns a non-success result promptly and ncclCommAbort returns.
 enum class Blocked { AllReduce, Recv, GroupedSendRecv };
@@ -224,6 +221,78 @@ TEST(Faults, CollectiveTimesOutWithoutAbort) {
   }, faultOpts(5, {})));
 }
 
+// The rank that made the unique id (and serves the bootstrap) dies before the others call
+// ncclCommInitRank: their init fails within HCCL_TIMEOUT (5 s).
+TEST(Faults, InitFailsWhenTheIdOwnerDies) {
+  mp::Options o = faultOpts(5, {0});
+  o.initComm = false;
+  MP_EXPECT_RUN(mp::run(3, [](mp::Rank& R) {
+    ncclUniqueId id = R.shareUniqueId();
+    R.barrier();
+    if (R.rank == 0) raise(SIGKILL);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    ncclComm_t comm = nullptr;
+    auto t = Clock::now();
+    ncclResult_t r = ncclCommInitRank(&comm, 3, id, R.rank);
+    double secs = since(t);
+    EXPECT_NE(r, ncclSuccess) << "init cannot succeed without rank 0";
+    EXPECT_LT(secs, 15.0) << "HCCL_TIMEOUT=5 must bound init; took " << secs << " s";
+    if (comm != nullptr) (void)ncclCommAbort(comm);
+  }, o));
+}
+
+// A nonblocking init that cannot complete (rank 1 never joins) is ended by ncclCommAbort.
+TEST(Faults, AbortDuringNonblockingInit) {
+  mp::Options o = faultOpts(60, {});
+  o.initComm = false;
+  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& R) {
+    ncclUniqueId id = R.shareUniqueId();
+    if (R.rank == 1) {
+      R.barrier(); // never calls ncclCommInitRank
+      return;
+    }
+    ncclConfig_t config = NCCL_CONFIG_INITIALIZER;
+    config.blocking = 0;
+    ncclComm_t comm = nullptr;
+    ncclResult_t r = ncclCommInitRankConfig(&comm, 2, id, 0, &config);
+    ASSERT_TRUE(r == ncclInProgress || r == ncclSuccess) << mp::resultName(r);
+    ASSERT_NE(comm, nullptr);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    ncclResult_t st = ncclSuccess;
+    MP_ASSERT_OK(ncclCommGetAsyncError(comm, &st));
+    EXPECT_EQ(st, ncclInProgress) << "init cannot be complete without rank 1";
+    auto t = Clock::now();
+    EXPECT_EQ(ncclCommAbort(comm), ncclSuccess);
+    EXPECT_LT(since(t), 5.0) << "ncclCommAbort of a bootstrapping comm";
+    R.barrier();
+  }, o));
+}
+
+// Rank 1 waits in a receive from rank 0; rank 0 never sends but aborts its comm after 1 s.
+// Rank 1, which depends only on rank 0, gets an error well before HCCL_TIMEOUT (60 s).
+// (Stricter than NCCL, which has no timeout at all: an aborted rank's comm is gone, and its
+// peers should learn so as they would from a dead process, on every transport.)
+TEST_P(DeadRank, PeerOfAnAbortedRankFails) {
+  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& R) {
+    R.barrier();
+    if (R.rank == 0) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      abortPromptly(R);
+      R.barrier();
+      return;
+    }
+    std::vector<float> in(100000, -1.0f);
+    auto t = Clock::now();
+    ncclResult_t r = ncclRecv(in.data(), in.size(), ncclFloat32, 0, R.comm, nullptr);
+    double secs = since(t);
+    std::string detail;
+    EXPECT_TRUE(failedSomehow(R.comm, r, &detail)) << detail;
+    EXPECT_LT(secs, 30.0) << "rank 1 waited " << secs << " s after its peer aborted (HCCL_TIMEOUT=60)";
+    abortPromptly(R);
+    R.barrier();
+  }, faultOpts(60, {}, GetParam())));
+}
+
 // ncclCommInitRank with a rank that never joins fails within HCCL_TIMEOUT (5 s).
 TEST(Faults, InitTimesOutWhenARankNeverJoins) {
   mp::Options o = faultOpts(5, {});
@@ -248,5 +317,8 @@ TEST(Faults, InitTimesOutWhenARankNeverJoins) {
     R.barrier();
   }, o));
 }
+
+INSTANTIATE_TEST_SUITE_P(Transports, DeadRank, ::testing::Values(false, true),
+                         [](const ::testing::TestParamInfo<bool>& p) { return std::string(p.param ? "Tcp" : "Shm"); });
 
 } // namespace

@@ -200,7 +200,7 @@ uint64_t hashBytes(const void* p, size_t n, uint64_t h) {
 uint64_t genBits(ncclDataType_t type, Op op, uint64_t seed, int rank, size_t index) {
   const TypeInfo& t = typeInfo(type);
   const uint64_t mask = widthMask(t.size);
-  uint64_t r = mix64(seed ^ mix64((uint64_t(rank) << 48) ^ uint64_t(index)));
+  uint64_t r = mix64(seed ^ (uint64_t(rank) * 0xD1B54A32D192ED03ull) ^ (uint64_t(index) * 0x9E3779B97F4A7C15ull));
   if (!t.isFloat) {
     if (op == Op::Avg || op == Op::PreMulSum) {
       // Small values: an 8-rank Avg never wraps (NCCL divides the wrapped sum).
