@@ -31,6 +31,8 @@ struct PeerInfo {
   SocketAddress listenAddress;
   int32_t backendKind;
   int32_t deviceIndex;
+  uint64_t eagerBytes;   // both ends of a link use the smaller of their settings
+  uint64_t eagerWindow;
   char hostname[64];
 };
 

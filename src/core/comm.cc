@@ -3,6 +3,7 @@
 #include <sched.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <random>
 
@@ -43,6 +44,8 @@ Status Communicator::init(const UniqueIdContent& id) {
   self.hostHash = localHostHash();
   self.backendKind = static_cast<int32_t>(backend_->kind());
   self.deviceIndex = backend_->deviceIndex();
+  self.eagerBytes = config_.eagerBytes;
+  self.eagerWindow = config_.eagerWindow();
   gethostname(self.hostname, sizeof(self.hostname) - 1);
   BootstrapResult boot;
   setSocketAbortFlag(&abortFlag_);
@@ -100,8 +103,12 @@ Status Communicator::connectLinks(BootstrapResult& boot) {
       link = std::make_unique<TcpLink>(std::move(boot.connections[peer]), kTcpStagingBytes);
     }
     HCCL_INFO(Init, "rank %d -> %d via %s", rank_, peer, link->name());
-    messengers_[peer] = std::make_unique<Messenger>(std::move(link), peer, config_.eagerBytes,
-                                                     config_.eagerWindow());
+    // Ranks may have been started with different settings; both ends must agree on these.
+    const PeerInfo& mine = boot.peers[rank_];
+    const PeerInfo& theirs = boot.peers[peer];
+    messengers_[peer] = std::make_unique<Messenger>(std::move(link), peer,
+                                                     std::min(mine.eagerBytes, theirs.eagerBytes),
+                                                     std::min(mine.eagerWindow, theirs.eagerWindow));
   }
   return Status::Success;
 }

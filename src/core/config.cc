@@ -32,7 +32,8 @@ Config Config::fromEnvironment() {
   int64_t slice = sliceBytesParam.get();
   if (slice >= 4096) c.sliceBytes = static_cast<size_t>(slice);
   int64_t eager = eagerParam.get();
-  if (eager >= 0 && eager <= (int64_t{16} << 20)) c.eagerBytes = static_cast<size_t>(eager);
+  // An eager message travels as one frame, so it can be no larger than a frame (1 MiB).
+  if (eager >= 0 && eager <= (int64_t{1} << 20)) c.eagerBytes = static_cast<size_t>(eager);
   int64_t rdMax = rdMaxParam.get();
   if (rdMax >= 0) c.recursiveDoublingMaxBytes = static_cast<size_t>(rdMax);
   std::string algo = algoParam.get();

@@ -15,7 +15,8 @@ size_t padTo8(size_t bytes) { return (8 - bytes % 8) % 8; }
 }  // namespace
 
 Messenger::Messenger(LinkPtr link, int peer, size_t eagerBytes, size_t eagerWindow)
-    : link_(std::move(link)), peer_(peer), eagerBytes_(eagerBytes), eagerWindow_(eagerWindow),
+    : link_(std::move(link)), peer_(peer), eagerBytes_(std::min(eagerBytes, kMaxFrame)),
+      eagerWindow_(eagerWindow),
       eagerCredits_(eagerWindow) {}
 
 void Messenger::queueControl(uint32_t type, uint64_t tag, uint64_t bytes) {
@@ -47,14 +48,32 @@ void Messenger::postSend(Request* request) {
       earlyCts_.erase(it);
       break;
     }
+    // Tells the receiver this message waits for a grant, so a receive that expects an eager
+    // message of that tag fails at once instead of both sides waiting on each other.
+    queueControl(kAnnounce, request->tag, request->bytes);
   }
   sends_.push_back(request);
+}
+
+bool Messenger::takeAnnouncement(uint64_t tag) {
+  auto it = std::find(announced_.begin(), announced_.end(), tag);
+  if (it == announced_.end()) return false;
+  announced_.erase(it);
+  return true;
 }
 
 void Messenger::postRecv(Request* request) {
   request->progressed = 0;
   request->done = false;
   request->granted = true;
+  const bool announced = takeAnnouncement(request->tag);
+  const bool stashed = std::any_of(unexpected_.begin(), unexpected_.end(),
+                                   [&](const Unexpected& u) { return u.tag == request->tag; });
+  if (eager(request) ? announced : stashed) {  // the sender chose the other protocol: sizes differ
+    mismatch_ = true;
+    recvs_.push_back(request);
+    return;
+  }
   if (!eager(request)) {
     queueControl(kCts, request->tag, request->bytes);
     recvs_.push_back(request);
@@ -94,6 +113,10 @@ void Messenger::dropRequests() {
   sends_.clear();
   recvs_.clear();
   sending_ = receiving_ = nullptr;
+  stashing_ = false;
+  headerOutLeft_ = payloadOutLeft_ = padOutLeft_ = 0;
+  headerInGot_ = payloadInLeft_ = padInLeft_ = 0;
+  broken_ = true;  // the stream stopped mid-frame: it cannot be resynchronised
 }
 
 Request* Messenger::findSend(uint64_t tag) {
@@ -103,6 +126,7 @@ Request* Messenger::findSend(uint64_t tag) {
 }
 
 Status Messenger::progress(bool* moved) {
+  if (broken_) return fail(Status::RemoteError, "the link to rank %d was shut after a failure", peer_);
   if (mismatch_)
     return fail(Status::InvalidUsage,
                 "rank %d sent a message whose size differs from the matching receive; send/recv "
@@ -191,6 +215,17 @@ Status Messenger::onHeader() {
       }
       r->granted = true;
       if (h.bytes != r->bytes) r->progressed = SIZE_MAX;  // reported when the send would start
+      return Status::Success;
+    }
+    case kAnnounce: {
+      auto it = std::find_if(recvs_.begin(), recvs_.end(), [&](Request* r) { return r->tag == h.tag; });
+      if (it != recvs_.end()) {
+        if (eager(*it)) mismatch_ = true;  // reported by progress()
+        return Status::Success;
+      }
+      if (announced_.size() >= kMaxEarlyCts)
+        return fail(Status::RemoteError, "rank %d announced too many unmatched messages", peer_);
+      announced_.push_back(h.tag);
       return Status::Success;
     }
     case kCredit:

@@ -1,8 +1,8 @@
 // Tagged messages over any Link, written once for every transport.
 //
-// Protocol. Large messages are receiver-granted: the receiver sends a clear-to-send frame (CTS:
-// tag, bytes) when its receive is posted, and only then does the sender stream the data, in DATA
-// frames of at most kMaxFrame bytes; every such byte has a posted destination, so no ordering
+// Protocol. Large messages are receiver-granted: the sender announces the tag, the receiver sends
+// a clear-to-send frame (CTS: tag, bytes) when its receive is posted, and only then does the
+// sender stream the data, in DATA frames of at most kMaxFrame bytes; every such byte has a posted destination, so no ordering
 // of operations across ranks can deadlock and no memory grows. Messages of at most eagerBytes
 // go at once (saving the grant's round trip) against a credit window: a receiver that has not
 // posted the receive yet keeps the message aside, and returns the credit (CREDIT frame) once the
@@ -43,7 +43,8 @@ class Messenger {
  public:
   static constexpr size_t kMaxFrame = size_t{1} << 20;
 
-  // Messages of at most eagerBytes go without a grant, eagerWindow bytes at a time.
+  // Messages of at most eagerBytes (capped at kMaxFrame: an eager message is one frame) go
+  // without a grant, eagerWindow bytes at a time.
   Messenger(LinkPtr link, int peer, size_t eagerBytes, size_t eagerWindow);
 
   void postSend(Request* request);
@@ -66,7 +67,13 @@ class Messenger {
     uint64_t bytes;
   };
   static_assert(sizeof(FrameHeader) == 24);
-  enum FrameType : uint32_t { kCts = 0x43545331, kData = 0x44415431, kEager = 0x45414731, kCredit = 0x43524431 };
+  enum FrameType : uint32_t {
+    kCts = 0x43545331,       // receiver -> sender: send this tag now (bytes expected)
+    kAnnounce = 0x414e4e31,  // sender -> receiver: this tag will wait for a grant
+    kData = 0x44415431,      // a frame of a granted message
+    kEager = 0x45414731,     // a whole eager message
+    kCredit = 0x43524431,    // receiver -> sender: eager bytes delivered
+  };
   // A message that arrived eagerly before its receive was posted.
   struct Unexpected {
     uint64_t tag;
@@ -84,6 +91,7 @@ class Messenger {
   Status deliver(Request* r, const char* payload);  // completes an eager receive from memory
   Status finishStash();
   bool expectsInput() const;
+  bool takeAnnouncement(uint64_t tag);
   void returnCredit(size_t bytes);
 
   LinkPtr link_;
@@ -111,7 +119,9 @@ class Messenger {
   Unexpected stash_;
   size_t payloadInLeft_ = 0, padInLeft_ = 0, frameCost_ = 0;
   std::vector<Unexpected> unexpected_;
-  bool mismatch_ = false;  // an eager message did not fit its receive
+  std::vector<uint64_t> announced_;  // granted sends announced before their receive was posted
+  bool mismatch_ = false;  // the peer's message does not fit its receive
+  bool broken_ = false;    // requests were dropped mid-stream
   size_t unexpectedBytes_ = 0;
 };
 

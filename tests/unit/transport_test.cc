@@ -1,0 +1,237 @@
+// The Link contract every transport meets (transport.h): bytes arrive in order and intact
+// through wrap-around and back-pressure; peek never shows fewer than minBytes; consume frees
+// space; an empty read is no error; a peer that shuts down or goes away is noticed, and the
+// bytes it wrote before that still arrive. Messenger conformance is in transport_messenger_test.cc,
+// failures in transport_error_test.cc.
+#include <gtest/gtest.h>
+
+#include <random>
+#include <vector>
+
+#include "transport_test_util.h"
+
+namespace hccl {
+namespace transport_test {
+namespace {
+
+class TransportLink : public testing::TestWithParam<Kind> {
+ protected:
+  void connect(size_t capacity) { ASSERT_EQ(Status::Success, makeLinks(GetParam(), capacity, &a_, &b_)); }
+  LinkPtr a_, b_;
+};
+
+// One direction of a stream test: the bytes to send, what arrived, and where each side is.
+struct Direction {
+  Link* from = nullptr;
+  Link* to = nullptr;
+  std::vector<char> data;
+  size_t written = 0, received = 0, pieceLeft = 0;
+};
+
+// Moves `total` bytes each way at once, written in pieces of random size (1 B .. 3 MiB, a
+// multiple of `align`) and read at random with read() or with peek()/consume(), checking every
+// byte as it arrives. With align 8 every peek asks for at least 8 bytes and consumes multiples of
+// 8, the pattern a reducing receive relies on.
+void streamBothWays(Link& a, Link& b, size_t total, size_t align, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  Direction dirs[2];
+  dirs[0].from = &a, dirs[0].to = &b, dirs[0].data = randomBytes(total, seed + 1);
+  dirs[1].from = &b, dirs[1].to = &a, dirs[1].data = randomBytes(total, seed + 2);
+  std::vector<char> scratch(3 * MiB);
+  auto randomSize = [&](size_t limit) { return 1 + static_cast<size_t>(rng() % limit); };
+  Deadline deadline = deadlineIn(kDeadlineSeconds);
+  while (dirs[0].received < total || dirs[1].received < total) {
+    ASSERT_LT(Clock::now(), deadline) << "stream stalled: a->b " << dirs[0].received << " and b->a "
+                                      << dirs[1].received << " of " << total << " bytes";
+    for (Direction& d : dirs) {
+      if (d.pieceLeft == 0 && d.written < total)
+        d.pieceLeft = std::min(total - d.written, (randomSize(3 * MiB) + align - 1) / align * align);
+      if (d.pieceLeft > 0) {
+        size_t done = 0;
+        ASSERT_EQ(Status::Success, d.from->write(d.data.data() + d.written, d.pieceLeft, &done));
+        ASSERT_LE(done, d.pieceLeft);
+        d.written += done;
+        d.pieceLeft -= done;
+      }
+      if (rng() % 2 == 0) {
+        size_t done = 0;
+        ASSERT_EQ(Status::Success, d.to->read(scratch.data(), randomSize(scratch.size()), &done));
+        ASSERT_LE(d.received + done, d.written) << "read more than was written";
+        ASSERT_EQ(0, memcmp(scratch.data(), d.data.data() + d.received, done))
+            << "read() returned wrong bytes at offset " << d.received;
+        d.received += done;
+      } else {
+        size_t minBytes = align == 8 ? 8 : randomSize(8);
+        size_t maxBytes = std::max(minBytes, randomSize(3 * MiB));
+        const void* view = nullptr;
+        size_t avail = 0;
+        ASSERT_EQ(Status::Success, d.to->peek(minBytes, maxBytes, &view, &avail));
+        if (avail == 0) continue;
+        ASSERT_GE(avail, minBytes) << "peek returned fewer than minBytes";
+        ASSERT_LE(avail, maxBytes) << "peek returned more than maxBytes";
+        ASSERT_LE(d.received + avail, d.written) << "peek showed more than was written";
+        ASSERT_EQ(0, memcmp(view, d.data.data() + d.received, avail))
+            << "peek() showed wrong bytes at offset " << d.received;
+        size_t take = align == 8 ? avail / 8 * 8 : randomSize(avail);
+        d.to->consume(take);
+        d.received += take;
+      }
+    }
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(, TransportLink, testing::Values(Kind::Tcp, Kind::Shm), kindName);
+
+TEST_P(TransportLink, NothingToReadIsNoError) {
+  connect(64 * KiB);
+  char buf[64];
+  size_t done = 99;
+  EXPECT_EQ(Status::Success, b_->read(buf, sizeof(buf), &done));
+  EXPECT_EQ(done, 0u);
+  const void* view = nullptr;
+  size_t avail = 99;
+  EXPECT_EQ(Status::Success, b_->peek(1, 64, &view, &avail));
+  EXPECT_EQ(avail, 0u);
+  avail = 99;
+  EXPECT_EQ(Status::Success, b_->peek(8, 64, &view, &avail));
+  EXPECT_EQ(avail, 0u);
+  done = 99;
+  EXPECT_EQ(Status::Success, a_->write(buf, 0, &done));
+  EXPECT_EQ(done, 0u);
+  EXPECT_EQ(Status::Success, a_->checkAlive());
+  EXPECT_EQ(Status::Success, b_->checkAlive());
+}
+
+TEST_P(TransportLink, PeekWaitsForMinBytes) {
+  connect(64 * KiB);
+  const char bytes[8] = {1, 2, 3, 4, 5, 6, 7, 8};
+  size_t done = 0;
+  ASSERT_EQ(Status::Success, a_->write(bytes, 5, &done));
+  ASSERT_EQ(done, 5u);
+  const void* view = nullptr;
+  size_t avail = 0;
+  Deadline deadline = deadlineIn(kDeadlineSeconds);
+  while (avail == 0 && Clock::now() < deadline) ASSERT_EQ(Status::Success, b_->peek(1, 64, &view, &avail));
+  ASSERT_EQ(avail, 5u);
+  // Fewer than minBytes have arrived: nothing is shown.
+  ASSERT_EQ(Status::Success, b_->peek(8, 64, &view, &avail));
+  EXPECT_EQ(avail, 0u);
+  ASSERT_EQ(Status::Success, a_->write(bytes + 5, 3, &done));
+  ASSERT_EQ(done, 3u);
+  avail = 0;
+  while (avail == 0 && Clock::now() < deadline) ASSERT_EQ(Status::Success, b_->peek(8, 64, &view, &avail));
+  ASSERT_EQ(avail, 8u);
+  EXPECT_EQ(0, memcmp(view, bytes, 8));
+  // maxBytes caps the view.
+  ASSERT_EQ(Status::Success, b_->peek(1, 3, &view, &avail));
+  EXPECT_EQ(avail, 3u);
+  b_->consume(8);
+  ASSERT_EQ(Status::Success, b_->peek(1, 64, &view, &avail));
+  EXPECT_EQ(avail, 0u);
+}
+
+TEST_P(TransportLink, StreamIsOrderedAndIntact) {
+  for (size_t capacity : {64 * KiB, 1 * MiB}) {
+    SCOPED_TRACE("capacity " + std::to_string(capacity));
+    connect(capacity);
+    ASSERT_NO_FATAL_FAILURE(streamBothWays(*a_, *b_, 16 * MiB, 1, capacity));
+  }
+}
+
+TEST_P(TransportLink, AlignedStreamPeeksWholeElements) {
+  for (size_t capacity : {64 * KiB, 1 * MiB}) {
+    SCOPED_TRACE("capacity " + std::to_string(capacity));
+    connect(capacity);
+    ASSERT_NO_FATAL_FAILURE(streamBothWays(*a_, *b_, 16 * MiB, 8, capacity + 7));
+  }
+}
+
+TEST_P(TransportLink, ConsumeFreesSpace) {
+  const size_t capacity = 64 * KiB;
+  connect(capacity);
+  std::vector<char> chunk = randomBytes(capacity, 7);
+  // Fill until the stream pushes back.
+  size_t written = 0;
+  int refused = 0;
+  Deadline deadline = deadlineIn(kDeadlineSeconds);
+  while (refused < 100) {
+    ASSERT_LT(Clock::now(), deadline);
+    ASSERT_LT(written, 1024 * MiB) << "the link accepts without bound";
+    size_t done = 0;
+    ASSERT_EQ(Status::Success, a_->write(chunk.data(), chunk.size(), &done));
+    written += done;
+    refused = done == 0 ? refused + 1 : 0;
+  }
+  if (GetParam() == Kind::Shm) {
+    EXPECT_EQ(written, capacity) << "a ring holds exactly its capacity";
+    // Consuming 4 KiB through peek makes room for exactly 4 KiB.
+    const void* view = nullptr;
+    size_t avail = 0;
+    ASSERT_EQ(Status::Success, b_->peek(1, 4096, &view, &avail));
+    ASSERT_EQ(avail, 4096u);
+    b_->consume(4096);
+    size_t done = 0;
+    ASSERT_EQ(Status::Success, a_->write(chunk.data(), chunk.size(), &done));
+    EXPECT_EQ(done, 4096u);
+    ASSERT_EQ(Status::Success, a_->write(chunk.data(), chunk.size(), &done));
+    EXPECT_EQ(done, 0u);
+    return;
+  }
+  // TCP: draining the far side through peek/consume lets the writer go on.
+  size_t drained = 0, more = 0;
+  while (more == 0) {
+    ASSERT_LT(Clock::now(), deadline) << "consuming " << drained << " bytes freed no space";
+    const void* view = nullptr;
+    size_t avail = 0;
+    ASSERT_EQ(Status::Success, b_->peek(1, 64 * KiB, &view, &avail));
+    b_->consume(avail);
+    drained += avail;
+    ASSERT_EQ(Status::Success, a_->write(chunk.data(), chunk.size(), &more));
+  }
+}
+
+TEST_P(TransportLink, ShutdownIsSeenByPeer) {
+  connect(64 * KiB);
+  a_->shutdown();
+  Deadline deadline = deadlineIn(kDeadlineSeconds);
+  while (!failed(b_->checkAlive())) ASSERT_LT(Clock::now(), deadline) << "peer's shutdown not seen";
+  EXPECT_EQ(Status::RemoteError, b_->checkAlive());
+}
+
+TEST_P(TransportLink, DestroyedPeerIsSeen) {
+  connect(64 * KiB);
+  a_.reset();
+  Deadline deadline = deadlineIn(kDeadlineSeconds);
+  while (!failed(b_->checkAlive())) ASSERT_LT(Clock::now(), deadline) << "peer's exit not seen";
+  EXPECT_EQ(Status::RemoteError, b_->checkAlive());
+}
+
+// A peer that writes its last bytes and exits: they still arrive (the executor drains a link
+// before it declares the peer lost).
+TEST_P(TransportLink, BytesWrittenBeforeCloseStillArrive) {
+  connect(1 * MiB);
+  const size_t total = 300 * KiB;
+  std::vector<char> data = randomBytes(total, 11);
+  size_t written = 0;
+  Deadline deadline = deadlineIn(kDeadlineSeconds);
+  while (written < total) {
+    ASSERT_LT(Clock::now(), deadline);
+    size_t done = 0;
+    ASSERT_EQ(Status::Success, a_->write(data.data() + written, total - written, &done));
+    written += done;
+  }
+  a_.reset();
+  std::vector<char> got(total);
+  size_t received = 0;
+  while (received < total) {
+    ASSERT_LT(Clock::now(), deadline) << "only " << received << " of " << total << " bytes arrived";
+    size_t done = 0;
+    ASSERT_EQ(Status::Success, b_->read(got.data() + received, total - received, &done));
+    received += done;
+  }
+  EXPECT_EQ(0, memcmp(data.data(), got.data(), total));
+}
+
+}  // namespace
+}  // namespace transport_test
+}  // namespace hccl
