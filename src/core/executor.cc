@@ -18,7 +18,7 @@ namespace {
 // then sleep. Ranks that outnumber the cores yield at once: spinning would only delay the peer
 // that has to run for us to progress.
 constexpr int kClockCheckRounds = 64;
-constexpr auto kSpinTime = std::chrono::microseconds(50);
+constexpr auto kSpinTime = std::chrono::microseconds(10);
 constexpr auto kYieldTime = std::chrono::milliseconds(2);
 constexpr auto kLivenessInterval = std::chrono::milliseconds(20);
 
