@@ -1,21 +1,29 @@
-/* The Open MPI anchor for hccl-perf: MPI_Allreduce (float sum) over the same sizes, printed in
- * hccl-perf's columns so the comparison script can read both. Time per size is the average
- * over iterations of the slowest rank (what nccl-tests reports by default is per-rank average;
- * the script compares like with like: both use the rank average). */
+/* The Open MPI anchor for hccl-perf: MPI_Allreduce (float sum) with hccl-perf's measurement loop,
+ * sizes and columns (compare_common.h), so bench/compare/run.sh can read both the same way.
+ * Launch with mpirun: mpirun -np 2 ./mpi_allreduce -b 8 -e 256M -f 2 -n 20 -w 1 */
 #include <mpi.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 
-static size_t parseSize(const char* s) {
-  char* end;
-  double v = strtod(s, &end);
-  switch (*end) {
-    case 'K': case 'k': v *= 1024; break;
-    case 'M': case 'm': v *= 1024 * 1024; break;
-    case 'G': case 'g': v *= 1024.0 * 1024 * 1024; break;
-  }
-  return (size_t)v;
+#include "compare_common.h"
+
+static int mpiAllreduceFloat(void* ctx, const float* send, float* recv, size_t count) {
+  (void)ctx;
+  return MPI_Allreduce(send ? (const void*)send : MPI_IN_PLACE, recv, (int)count, MPI_FLOAT,
+                       MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS;
+}
+
+static int mpiAllreduceDouble(void* ctx, double* v) {
+  (void)ctx;
+  return MPI_Allreduce(MPI_IN_PLACE, v, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS;
+}
+
+static int mpiBarrier(void* ctx) {
+  (void)ctx;
+  return MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS;
+}
+
+static double mpiNow(void* ctx) {
+  (void)ctx;
+  return MPI_Wtime();
 }
 
 int main(int argc, char** argv) {
@@ -23,40 +31,18 @@ int main(int argc, char** argv) {
   int rank, n;
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &n);
-  size_t minBytes = 8, maxBytes = 64 << 20;
-  int factor = 4, iters = 20, warmup = 5;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "-b")) minBytes = parseSize(argv[i + 1]);
-    else if (!strcmp(argv[i], "-e")) maxBytes = parseSize(argv[i + 1]);
-    else if (!strcmp(argv[i], "-f")) factor = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "-n")) iters = atoi(argv[i + 1]);
-    else if (!strcmp(argv[i], "-w")) warmup = atoi(argv[i + 1]);
+  CompareOptions o = compareParseArgs(argc, argv);
+  if (o.maxBytes / sizeof(float) > 0x7fffffff) {
+    if (rank == 0) fprintf(stderr, "mpi_allreduce: -e too large for an int count\n");
+    MPI_Abort(MPI_COMM_WORLD, 2);
   }
-  float* send = malloc(maxBytes);
-  float* recv = malloc(maxBytes);
-  for (size_t i = 0; i < maxBytes / sizeof(float); ++i) send[i] = (float)(rank + i % 13);
-  memset(recv, 0, maxBytes);
-  if (rank == 0) printf("# mpi_allreduce: nranks %d, float sum\n#  size count type redop root time(us) algbw busbw #wrong\n", n);
-  for (size_t bytes = minBytes; bytes <= maxBytes; bytes *= factor) {
-    int count = (int)(bytes / sizeof(float));
-    for (int i = 0; i < warmup; ++i) MPI_Allreduce(send, recv, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    MPI_Barrier(MPI_COMM_WORLD);
-    double t0 = MPI_Wtime();
-    for (int i = 0; i < iters; ++i) MPI_Allreduce(send, recv, count, MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD);
-    double us = (MPI_Wtime() - t0) * 1e6 / iters, sum = 0;
-    MPI_Allreduce(&us, &sum, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-    us = sum / n;
-    long wrong = 0;
-    for (int i = 0; i < count; ++i) {
-      float expect = (float)(n * (n - 1) / 2) + (float)n * (float)(i % 13);
-      if (recv[i] != expect) ++wrong;
-    }
-    double algbw = bytes / us / 1e3, busbw = algbw * 2.0 * (n - 1) / n;
-    if (rank == 0)
-      printf("%12zu %12d float sum -1 %10.2f %7.2f %7.2f %6ld\n", bytes, count, us, algbw, busbw, wrong);
-  }
-  free(send);
-  free(recv);
+  char name[MPI_MAX_LIBRARY_VERSION_STRING] = "MPI";
+  int len = 0;
+  MPI_Get_library_version(name, &len);
+  char* nl = strchr(name, ',');  /* "Open MPI v4.1.4, package: ..." -> "Open MPI v4.1.4" */
+  if (nl) *nl = 0;
+  CompareOps ops = {name, NULL, mpiAllreduceFloat, mpiAllreduceDouble, mpiBarrier, mpiNow};
+  int failed = compareMain(&o, &ops, rank, n);
   MPI_Finalize();
-  return 0;
+  return failed;
 }
