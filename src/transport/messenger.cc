@@ -56,6 +56,10 @@ void Messenger::postSend(Request* request) {
   sends_.push_back(request);
 }
 
+std::vector<Request*>::iterator Messenger::findRecv(uint64_t tag) {
+  return std::find_if(recvs_.begin(), recvs_.end(), [&](Request* r) { return r->tag == tag; });
+}
+
 bool Messenger::takeAnnouncement(uint64_t tag) {
   auto it = std::find(announced_.begin(), announced_.end(), tag);
   if (it == announced_.end()) return false;
@@ -231,7 +235,7 @@ Status Messenger::onHeader() {
       return Status::Success;
     }
     case kAnnounce: {
-      auto it = std::find_if(recvs_.begin(), recvs_.end(), [&](Request* r) { return r->tag == h.tag; });
+      auto it = findRecv(h.tag);
       if (it != recvs_.end()) {
         if (eager(*it)) mismatch_ = true;  // reported by progress()
         return Status::Success;
@@ -256,7 +260,7 @@ Status Messenger::onHeader() {
   if (isEager && h.bytes > eagerBytes_)
     return fail(Status::RemoteError, "rank %d sent a %llu-byte eager message; the limit is %zu", peer_,
                 static_cast<unsigned long long>(h.bytes), eagerBytes_);
-  auto it = std::find_if(recvs_.begin(), recvs_.end(), [&](Request* r) { return r->tag == h.tag; });
+  auto it = findRecv(h.tag);
   if (it == recvs_.end()) {
     if (!isEager)
       return fail(Status::RemoteError, "rank %d sent data nobody asked for (tag 0x%llx)", peer_,
@@ -288,7 +292,7 @@ Status Messenger::onHeader() {
 
 // A kept-aside message is complete. Its receive may have been posted while it arrived.
 Status Messenger::finishStash() {
-  auto it = std::find_if(recvs_.begin(), recvs_.end(), [&](Request* r) { return r->tag == stash_.tag; });
+  auto it = findRecv(stash_.tag);
   if (it == recvs_.end()) {
     unexpectedBytes_ += stash_.payload.size();
     unexpected_.push_back(std::move(stash_));

@@ -92,6 +92,7 @@ class Messenger {
   Status finishStash();
   bool expectsInput() const;
   bool takeAnnouncement(uint64_t tag);
+  std::vector<Request*>::iterator findRecv(uint64_t tag);
   void returnCredit(size_t bytes);
 
   LinkPtr link_;
