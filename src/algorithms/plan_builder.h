@@ -22,7 +22,15 @@ class PlanBuilder {
   explicit PlanBuilder(Plan* plan) : plan_(plan) {}
 
   // Starts a new phase; steps added after go into it.
-  void phase() { plan_->phases.emplace_back(); }
+  void phase() {
+    plan_->phases.emplace_back();
+    current_ = plan_->phases.size() - 1;
+  }
+  // Steps added after go into phase `index`, which is created (with any before it) if missing.
+  void phaseAt(size_t index) {
+    if (plan_->phases.size() <= index) plan_->phases.resize(index + 1);
+    current_ = index;
+  }
 
   void copy(Region dst, Region src, size_t bytes) { add({StepKind::Copy, -1, 0, dst, src, bytes}); }
   void send(int peer, uint32_t tag, Region src, size_t bytes) {
@@ -40,9 +48,10 @@ class PlanBuilder {
   void add(const Step& step) {
     if (step.bytes == 0) return;
     if (plan_->phases.empty()) phase();
-    plan_->phases.back().steps.push_back(step);
+    plan_->phases[current_].steps.push_back(step);
   }
   Plan* plan_;
+  size_t current_ = 0;
 };
 
 inline Region sendAt(size_t offset) { return {BufferRef::Send, offset}; }

@@ -1,5 +1,7 @@
 #include "algorithms/planner.h"
 
+#include <strings.h>
+
 #include <cstdio>
 
 #include "algorithms/schedules.h"
@@ -27,19 +29,60 @@ const char* algorithmName(Algorithm algorithm) {
     case Algorithm::Auto: return "auto";
     case Algorithm::Ring: return "ring";
     case Algorithm::RecursiveDoubling: return "recursive-doubling";
+    case Algorithm::Tree: return "tree";
+    case Algorithm::HalvingDoubling: return "halving-doubling";
+    case Algorithm::Hierarchical: return "hierarchical";
+    case Algorithm::Weighted: return "weighted";
   }
   return "?";
 }
 
+bool parseAlgorithm(const std::string& name, Algorithm* out) {
+  static const struct {
+    const char* name;
+    Algorithm algorithm;
+  } kNames[] = {{"ring", Algorithm::Ring},
+                {"tree", Algorithm::Tree},
+                {"rd", Algorithm::RecursiveDoubling},
+                {"recursive_doubling", Algorithm::RecursiveDoubling},
+                {"recursive-doubling", Algorithm::RecursiveDoubling},
+                {"rhd", Algorithm::HalvingDoubling},
+                {"halving_doubling", Algorithm::HalvingDoubling},
+                {"halving-doubling", Algorithm::HalvingDoubling},
+                {"hierarchical", Algorithm::Hierarchical},
+                {"weighted", Algorithm::Weighted}};
+  for (const auto& entry : kNames)
+    if (strcasecmp(name.c_str(), entry.name) == 0) {
+      *out = entry.algorithm;
+      return true;
+    }
+  return false;
+}
+
+namespace {
+
+Plan planAllReduce(const CollArgs& args) {
+  Algorithm algorithm = args.algorithm;
+  if (algorithm == Algorithm::Auto)
+    algorithm = args.count * args.elemSize <= args.recursiveDoublingMaxBytes ? Algorithm::RecursiveDoubling
+                                                                              : Algorithm::Ring;
+  switch (algorithm) {
+    case Algorithm::RecursiveDoubling: return planRecursiveDoublingAllReduce(args);
+    case Algorithm::Tree: return planTreeAllReduce(args);
+    case Algorithm::HalvingDoubling: return planHalvingDoublingAllReduce(args);
+    case Algorithm::Hierarchical: return planHierarchicalAllReduce(args);
+    case Algorithm::Weighted: return planWeightedAllReduce(args);
+    case Algorithm::Auto:
+    case Algorithm::Ring: break;
+  }
+  return planRingAllReduce(args);
+}
+
+}  // namespace
+
 Plan planCollective(const CollArgs& args) {
   switch (args.kind) {
-    case CollKind::AllReduce: {
-      Algorithm algorithm = args.algorithm;
-      if (algorithm == Algorithm::Auto)
-        algorithm = args.count * args.elemSize <= args.recursiveDoublingMaxBytes ? Algorithm::RecursiveDoubling
-                                                                                  : Algorithm::Ring;
-      return algorithm == Algorithm::Ring ? planRingAllReduce(args) : planRecursiveDoublingAllReduce(args);
-    }
+    case CollKind::AllReduce: return planAllReduce(args);
     case CollKind::AllGather: return planRingAllGather(args);
     case CollKind::ReduceScatter: return planRingReduceScatter(args);
     case CollKind::Broadcast: return planChainBroadcast(args);

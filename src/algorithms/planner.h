@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstddef>
+#include <string>
 
+#include "algorithms/layout.h"
 #include "algorithms/plan.h"
 #include "core/datatype.h"
 
@@ -24,9 +26,25 @@ enum class CollKind : uint8_t {
 
 const char* collKindName(CollKind kind);
 
-// Which schedule a collective uses; Auto lets planCollective choose by message size.
-enum class Algorithm : uint8_t { Auto, Ring, RecursiveDoubling };
+namespace topo {
+struct Topology;
+}
+
+// Which schedule a collective uses; Auto lets planCollective choose by message size (or the cost
+// model choose, when the communicator has a Topology).
+enum class Algorithm : uint8_t {
+  Auto,
+  Ring,               // one or more rings (channels), nodes visited contiguously
+  RecursiveDoubling,  // small AllReduce
+  Tree,               // double binary tree, pipelined
+  HalvingDoubling,    // Rabenseifner: reduce-scatter by halving, all-gather by doubling
+  Hierarchical,       // within nodes, a ring per rail across nodes, within nodes again
+  Weighted,           // like Hierarchical, but nodes own shares in proportion to their network
+};
 const char* algorithmName(Algorithm algorithm);
+// NCCL_ALGO / HCCL_ALGO names, case-insensitive: ring, tree, rd, recursive_doubling, rhd,
+// halving_doubling, hierarchical, weighted. False when the name is none of them.
+bool parseAlgorithm(const std::string& name, Algorithm* out);
 
 struct CollArgs {
   CollKind kind = CollKind::AllReduce;
@@ -47,6 +65,13 @@ struct CollArgs {
   Algorithm algorithm = Algorithm::Auto;
   // Auto picks recursive doubling for AllReduce up to this many bytes.
   size_t recursiveDoublingMaxBytes = size_t{64} << 10;
+  // Where the ranks sit, for the topology-aware schedules; nullptr: one node, ranks in order.
+  // Read only while planning, so it may point at a caller's local.
+  const PlanLayout* layout = nullptr;
+  int channels = 1;       // parallel rings of Ring AllReduce
+  size_t chunkBytes = 0;  // pipeline chunk of Tree, Hierarchical and Weighted; 0: one chunk
+  // The communicator's cluster, nullptr when it has none; topo::planWithTopology reads it.
+  const topo::Topology* topology = nullptr;
 };
 
 // Ring schedules for the reducing and gathering collectives (recursive doubling for small

@@ -7,6 +7,10 @@ namespace hccl {
 
 Plan planRingAllReduce(const CollArgs& args);
 Plan planRecursiveDoublingAllReduce(const CollArgs& args);
+Plan planTreeAllReduce(const CollArgs& args);
+Plan planHalvingDoublingAllReduce(const CollArgs& args);
+Plan planHierarchicalAllReduce(const CollArgs& args);
+Plan planWeightedAllReduce(const CollArgs& args);
 Plan planRingAllGather(const CollArgs& args);
 Plan planRingReduceScatter(const CollArgs& args);
 Plan planChainBroadcast(const CollArgs& args);

@@ -6,6 +6,8 @@
 
 #include "api/export.h"
 #include "api/guard.h"
+#include "core/device_pieces.h"
+#include "core/device_queue.h"
 #include "core/group.h"
 
 using namespace hccl;
@@ -83,6 +85,7 @@ Status checkAndBuild(Communicator* comm, const Call& c, std::unique_ptr<Operatio
   op->args.inPlace = c.send == c.recv;
   op->args.recursiveDoublingMaxBytes = comm->config().recursiveDoublingMaxBytes;
   op->args.algorithm = comm->config().allReduceAlgorithm;
+  op->args.topology = &comm->topology();
   op->send = static_cast<const char*>(c.send);
   op->recv = static_cast<char*>(c.recv);
   if (c.kind == CollKind::Send) op->tagBase = comm->nextSendTag(c.root);
@@ -92,13 +95,15 @@ Status checkAndBuild(Communicator* comm, const Call& c, std::unique_ptr<Operatio
   return Status::Success;
 }
 
-ncclResult_t run(ncclComm_t handle, const Call& call) {
+ncclResult_t run(ncclComm_t handle, const Call& call, cudaStream_t stream) {
   return guarded(handle, [&] {
     HCCL_COMM(comm, handle);
     if (comm->finalized())
       return reject(Status::InvalidUsage, "%s: the communicator was finalized; only ncclCommDestroy is allowed", call.name);
     std::unique_ptr<Operation> op;
     HCCL_TRY(checkAndBuild(comm, call, &op));
+    op->stream = stream;
+    if (hasDeviceRanks(*comm)) reservePieceTags(*op);
     return submit(std::move(op));
   });
 }
@@ -106,30 +111,30 @@ ncclResult_t run(ncclComm_t handle, const Call& call) {
 }  // namespace
 
 NCCL_API ncclResult_t ncclAllReduce(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                                    ncclRedOp_t op, ncclComm_t comm, cudaStream_t) {
+                                    ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream) {
   return run(comm, {"ncclAllReduce", CollKind::AllReduce, sendbuff, recvbuff, count, datatype, op, 0, true,
-                    Need::Always, Need::Always});
+                    Need::Always, Need::Always}, stream);
 }
 NCCL_PROFILING_ALIAS(ncclAllReduce);
 
 NCCL_API ncclResult_t ncclAllGather(const void* sendbuff, void* recvbuff, size_t sendcount,
-                                    ncclDataType_t datatype, ncclComm_t comm, cudaStream_t) {
+                                    ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream) {
   return run(comm, {"ncclAllGather", CollKind::AllGather, sendbuff, recvbuff, sendcount, datatype, ncclSum, 0,
-                    false, Need::Always, Need::Always});
+                    false, Need::Always, Need::Always}, stream);
 }
 NCCL_PROFILING_ALIAS(ncclAllGather);
 
 NCCL_API ncclResult_t ncclReduceScatter(const void* sendbuff, void* recvbuff, size_t recvcount,
-                                        ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t) {
+                                        ncclDataType_t datatype, ncclRedOp_t op, ncclComm_t comm, cudaStream_t stream) {
   return run(comm, {"ncclReduceScatter", CollKind::ReduceScatter, sendbuff, recvbuff, recvcount, datatype, op, 0,
-                    true, Need::Always, Need::Always});
+                    true, Need::Always, Need::Always}, stream);
 }
 NCCL_PROFILING_ALIAS(ncclReduceScatter);
 
 NCCL_API ncclResult_t ncclBroadcast(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                                    int root, ncclComm_t comm, cudaStream_t) {
+                                    int root, ncclComm_t comm, cudaStream_t stream) {
   return run(comm, {"ncclBroadcast", CollKind::Broadcast, sendbuff, recvbuff, count, datatype, ncclSum, root,
-                    false, Need::AtRoot, Need::Always});
+                    false, Need::AtRoot, Need::Always}, stream);
 }
 NCCL_PROFILING_ALIAS(ncclBroadcast);
 
@@ -140,44 +145,44 @@ NCCL_API ncclResult_t ncclBcast(void* buff, size_t count, ncclDataType_t datatyp
 NCCL_PROFILING_ALIAS(ncclBcast);
 
 NCCL_API ncclResult_t ncclReduce(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                                 ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t) {
+                                 ncclRedOp_t op, int root, ncclComm_t comm, cudaStream_t stream) {
   return run(comm, {"ncclReduce", CollKind::Reduce, sendbuff, recvbuff, count, datatype, op, root, true,
-                    Need::Always, Need::AtRoot});
+                    Need::Always, Need::AtRoot}, stream);
 }
 NCCL_PROFILING_ALIAS(ncclReduce);
 
 NCCL_API ncclResult_t ncclAlltoAll(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                                   ncclComm_t comm, cudaStream_t) {
+                                   ncclComm_t comm, cudaStream_t stream) {
   return run(comm, {"ncclAlltoAll", CollKind::AllToAll, sendbuff, recvbuff, count, datatype, ncclSum, 0, false,
-                    Need::Always, Need::Always});
+                    Need::Always, Need::Always}, stream);
 }
 NCCL_PROFILING_ALIAS(ncclAlltoAll);
 
 NCCL_API ncclResult_t ncclGather(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                                 int root, ncclComm_t comm, cudaStream_t) {
+                                 int root, ncclComm_t comm, cudaStream_t stream) {
   return run(comm, {"ncclGather", CollKind::Gather, sendbuff, recvbuff, count, datatype, ncclSum, root, false,
-                    Need::Always, Need::AtRoot});
+                    Need::Always, Need::AtRoot}, stream);
 }
 NCCL_PROFILING_ALIAS(ncclGather);
 
 NCCL_API ncclResult_t ncclScatter(const void* sendbuff, void* recvbuff, size_t count, ncclDataType_t datatype,
-                                  int root, ncclComm_t comm, cudaStream_t) {
+                                  int root, ncclComm_t comm, cudaStream_t stream) {
   return run(comm, {"ncclScatter", CollKind::Scatter, sendbuff, recvbuff, count, datatype, ncclSum, root, false,
-                    Need::AtRoot, Need::Always});
+                    Need::AtRoot, Need::Always}, stream);
 }
 NCCL_PROFILING_ALIAS(ncclScatter);
 
 NCCL_API ncclResult_t ncclSend(const void* sendbuff, size_t count, ncclDataType_t datatype, int peer,
-                               ncclComm_t comm, cudaStream_t) {
+                               ncclComm_t comm, cudaStream_t stream) {
   return run(comm, {"ncclSend", CollKind::Send, sendbuff, nullptr, count, datatype, ncclSum, peer, false,
-                    Need::Always, Need::Never});
+                    Need::Always, Need::Never}, stream);
 }
 NCCL_PROFILING_ALIAS(ncclSend);
 
 NCCL_API ncclResult_t ncclRecv(void* recvbuff, size_t count, ncclDataType_t datatype, int peer, ncclComm_t comm,
-                               cudaStream_t) {
+                               cudaStream_t stream) {
   return run(comm, {"ncclRecv", CollKind::Recv, nullptr, recvbuff, count, datatype, ncclSum, peer, false,
-                    Need::Never, Need::Always});
+                    Need::Never, Need::Always}, stream);
 }
 NCCL_PROFILING_ALIAS(ncclRecv);
 

@@ -3,6 +3,7 @@
 
 #include "api/export.h"
 #include "api/guard.h"
+#include "backends/loader.h"
 #include "core/log.h"
 
 using namespace hccl;
@@ -63,7 +64,7 @@ NCCL_API ncclResult_t ncclMemAlloc(void** ptr, size_t size) {
   return guarded(nullptr, [&] {
     if (ptr == nullptr) return reject(Status::InvalidArgument, "ncclMemAlloc: ptr is NULL");
     if (size == 0) return reject(Status::InvalidArgument, "ncclMemAlloc: size is 0");
-    return hostBackend().allocate(ptr, size);
+    return backendForMemory().allocate(ptr, size);
   });
 }
 NCCL_PROFILING_ALIAS(ncclMemAlloc);
@@ -71,7 +72,7 @@ NCCL_PROFILING_ALIAS(ncclMemAlloc);
 NCCL_API ncclResult_t ncclMemFree(void* ptr) {
   return guarded(nullptr, [&] {
     if (ptr == nullptr) return reject(Status::InvalidArgument, "ncclMemFree: ptr is NULL");
-    return hostBackend().release(ptr);
+    return backendOwning(ptr).release(ptr);
   });
 }
 NCCL_PROFILING_ALIAS(ncclMemFree);

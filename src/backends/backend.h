@@ -14,6 +14,8 @@ namespace hccl {
 
 enum class BackendKind : int { Host = 0, Cuda = 1, Hip = 2 };
 
+class DeviceBackend;  // backends/device_backend.h: what device ranks need beyond this interface
+
 class Backend {
  public:
   virtual ~Backend() = default;
@@ -36,6 +38,9 @@ class Backend {
                        const void* scalar) = 0;
   // buf[i] = buf[i] / divisor (Avg's last step; integer types divide with truncation).
   virtual Status divide(void* buf, size_t count, DataType type, int divisor) = 0;
+
+  // The device side of a GPU backend (streams, pinned memory, stream gates); nullptr on the host.
+  virtual DeviceBackend* asDevice() { return nullptr; }
 };
 
 // The backend every process has.

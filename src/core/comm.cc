@@ -7,6 +7,9 @@
 #include <cstring>
 #include <random>
 
+#include "backends/loader.h"
+#include "core/cluster_topology.h"
+#include "core/device_queue.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "transport/shm/shm_link.h"
@@ -28,7 +31,7 @@ uint32_t ringNonce() {
 }  // namespace
 
 Communicator::Communicator(const Config& config, int rank, int nranks)
-    : config_(config), rank_(rank), nranks_(nranks), backend_(&hostBackend()),
+    : config_(config), rank_(rank), nranks_(nranks), backend_(&backendForNewComm()),
       sendSeq_(nranks), recvSeq_(nranks) {}
 
 Communicator::~Communicator() {
@@ -50,6 +53,7 @@ Status Communicator::init(const UniqueIdContent& id) {
   BootstrapResult boot;
   setSocketAbortFlag(&abortFlag_);
   Status s = bootstrap(id, rank_, nranks_, self, config_.timeoutSeconds, &boot);
+  if (!failed(s)) s = buildClusterTopology(rank_, boot.peers, boot.connections, {}, config_.timeoutSeconds, &topology_);
   if (!failed(s)) s = connectLinks(boot);
   setSocketAbortFlag(nullptr);
   if (failed(s)) {

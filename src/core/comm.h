@@ -15,9 +15,12 @@
 #include "core/bootstrap.h"
 #include "core/config.h"
 #include "core/datatype.h"
+#include "topology/topology.h"
 #include "transport/messenger.h"
 
 namespace hccl {
+
+class DeviceQueue;
 
 // A reduction operator made by ncclRedOpCreatePreMulSum.
 struct PreMulSumOp {
@@ -50,6 +53,8 @@ class Communicator {
   const Config& config() const { return config_; }
   Backend& backend() { return *backend_; }
   const std::vector<PeerInfo>& peers() const { return peers_; }
+  // The cluster graph every rank of this communicator agrees on (core/cluster_topology.h).
+  const topo::Topology& topology() const { return topology_; }
   Messenger* messenger(int peer) { return messengers_[peer].get(); }
   // More ranks on this host than cores this process may run on: idle waits must yield.
   bool oversubscribed() const { return oversubscribed_; }
@@ -86,6 +91,10 @@ class Communicator {
   void setLastError(const std::string& text);
   std::string lastError() const;
 
+  // A GPU rank's progress thread (core/device_queue.h), started on first use; nullptr on a
+  // CPU rank or when it cannot start.
+  DeviceQueue* deviceQueue();
+
  private:
   Status connectLinks(BootstrapResult& boot);
 
@@ -95,6 +104,7 @@ class Communicator {
   int nranks_;
   Backend* backend_;
   std::vector<PeerInfo> peers_;
+  topo::Topology topology_;
   std::vector<std::unique_ptr<Messenger>> messengers_;
   std::atomic<int> state_{static_cast<int>(Status::InProgress)};
   std::atomic<bool> abortFlag_{false};
@@ -111,6 +121,8 @@ class Communicator {
   std::vector<PreMulSumOp> userOps_;
   std::set<void*> registrations_;
   std::string lastError_;
+
+  std::unique_ptr<DeviceQueue> deviceQueue_;  // last: stops before the links go
 };
 
 }  // namespace hccl

@@ -1,7 +1,5 @@
 #include "core/config.h"
 
-#include <strings.h>
-
 #include "core/log.h"
 #include "core/params.h"
 
@@ -16,7 +14,9 @@ IntParam sliceBytesParam("SLICE_BYTES", int64_t{512} << 10,
 IntParam eagerParam("EAGER_BYTES", int64_t{64} << 10, "largest message sent without waiting for a grant", false);
 IntParam rdMaxParam("RD_MAX_BYTES", int64_t{64} << 10,
                     "AllReduce up to this size uses recursive doubling, above it the ring", false);
-StringParam algoParam("ALGO", "", "force an AllReduce schedule: ring or rd (recursive doubling)");
+StringParam algoParam("ALGO", "",
+                      "force an AllReduce schedule: ring, tree, rd (recursive doubling), rhd (halving-doubling), "
+                      "hierarchical or weighted");
 IntParam blockingParam("COMM_BLOCKING", -1, "0/1 overrides ncclConfig_t.blocking");
 
 }  // namespace
@@ -37,9 +37,9 @@ Config Config::fromEnvironment() {
   int64_t rdMax = rdMaxParam.get();
   if (rdMax >= 0) c.recursiveDoublingMaxBytes = static_cast<size_t>(rdMax);
   std::string algo = algoParam.get();
-  if (strcasecmp(algo.c_str(), "ring") == 0) c.allReduceAlgorithm = Algorithm::Ring;
-  else if (strcasecmp(algo.c_str(), "rd") == 0) c.allReduceAlgorithm = Algorithm::RecursiveDoubling;
-  else if (!algo.empty()) HCCL_WARN("NCCL_ALGO=%s is not an hccl schedule (ring, rd); choosing by size", algo.c_str());
+  if (!algo.empty() && !parseAlgorithm(algo, &c.allReduceAlgorithm))
+    HCCL_WARN("NCCL_ALGO=%s is not an hccl schedule (ring, tree, rd, rhd, hierarchical, weighted); choosing by size",
+              algo.c_str());
   int64_t b = blockingParam.get();
   if (b == 0 || b == 1) c.blocking = b == 1;
   return c;

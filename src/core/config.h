@@ -17,7 +17,7 @@ struct Config {
   size_t sliceBytes = size_t{512} << 10; // pipelining granularity of chained schedules
   size_t eagerBytes = size_t{64} << 10;  // messages sent without waiting for a grant
   size_t recursiveDoublingMaxBytes = size_t{64} << 10;  // AllReduce switches to ring above
-  Algorithm allReduceAlgorithm = Algorithm::Auto;  // NCCL_ALGO: ring or rd (recursive doubling)
+  Algorithm allReduceAlgorithm = Algorithm::Auto;  // NCCL_ALGO (parseAlgorithm's names)
 
   // The eager credit window per peer: a quarter of the staging, at least four eager messages.
   size_t eagerWindow() const;

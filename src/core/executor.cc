@@ -10,6 +10,7 @@
 #include "core/comm.h"
 #include "core/error.h"
 #include "core/log.h"
+#include "topology/cost_model.h"
 
 namespace hccl {
 namespace {
@@ -42,7 +43,7 @@ char* resolve(Operation& o, const Region& r) {
 
 Status start(Operation& o) {
   Communicator& comm = *o.comm;
-  o.plan = planCollective(o.args);
+  o.plan = topo::planWithTopology(o.args);  // planCollective(o.args) when args.topology is null
   size_t scaledBytes = o.preMultiply ? inputCount(o) * dataTypeSize(o.type) : 0;
   if (o.plan.scratchBytes + scaledBytes > 0) {
     o.scratch = comm.scratch(o.plan.scratchBytes + scaledBytes);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/comm.h"
+#include "core/device_queue.h"
 #include "core/error.h"
 #include "core/executor.h"
 
@@ -102,6 +103,19 @@ void groupStart() { ++tGroup.depth; }
 
 Status execute(std::vector<std::unique_ptr<Operation>>& ops) {
   if (ops.empty()) return Status::Success;
+  // Communicators with GPU ranks run their calls in pieces (core/device_queue.h).
+  auto withDevices = std::stable_partition(ops.begin(), ops.end(),
+                                           [](const auto& o) { return !hasDeviceRanks(*o->comm); });
+  if (withDevices != ops.end()) {
+    std::vector<std::unique_ptr<Operation>> device(std::make_move_iterator(withDevices),
+                                                   std::make_move_iterator(ops.end()));
+    ops.erase(withDevices, ops.end());
+    std::vector<Operation*> order;
+    for (auto& o : device) order.push_back(o.get());
+    HCCL_TRY(pairSelfTransfers(order));
+    HCCL_TRY(executeWithDevices(device));
+    if (ops.empty()) return Status::Success;
+  }
   std::vector<Operation*> order;
   std::vector<Communicator*> comms;
   for (auto& o : ops) {

@@ -13,6 +13,14 @@
 
 namespace hccl::topo {
 
+// Bounds validate() enforces: topologies come from files and from peers, and a planner should
+// never be handed a million-GPU node or a negative link.
+inline constexpr int kMaxNodes = 1 << 16;
+inline constexpr int kMaxRanks = 1 << 20;
+inline constexpr int kMaxDevicesPerNode = 1024;  // GPUs, NICs and NUMA nodes, each
+inline constexpr double kMaxGbps = 1e6;
+inline constexpr double kMaxLatencyUs = 1e7;
+
 enum class Vendor : uint8_t { Cpu, Nvidia, Amd };
 const char* vendorName(Vendor vendor);
 bool parseVendor(const std::string& text, Vendor* out);
@@ -44,6 +52,8 @@ struct Node {
 
   // The node's network bandwidth each way: all NICs together.
   double networkGbps() const;
+  // Checks this node's values (counts, bandwidths, latencies, NUMA ids); describes the first problem.
+  Status validate() const;
 };
 
 // Where a rank runs: its node, and its GPU on that node (-1: a CPU rank).
@@ -60,7 +70,8 @@ struct Topology {
   int nranks() const { return static_cast<int>(ranks.size()); }
   const Node& nodeOf(int rank) const { return nodes[ranks[rank].node]; }
   bool sameNode(int a, int b) const { return ranks[a].node == ranks[b].node; }
-  // Ranks grouped by node, nodes in order, ranks in order inside each node.
+  // Ranks grouped by node, nodes in order, ranks in order inside each node. Nodes that hold no
+  // rank have no group, so every group is non-empty.
   std::vector<std::vector<int>> ranksByNode() const;
   // True when the nodes that hold ranks differ in network bandwidth.
   bool heterogeneousNetwork() const;

@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "algorithms/planner.h"
+#include "algorithms/blocks.h"
+#include "algorithms/schedules.h"
 
 namespace hccl {
 namespace {
@@ -104,6 +106,35 @@ bool simulate(std::vector<RankState>& ranks) {
 // Input element k of rank r.
 double input(int r, size_t k) { return static_cast<double>(r * 1000 + k % 997); }
 
+// Every send has exactly one receive of the same size, with the same tag, below 2^24; with
+// `samePhase`, in the same phase index on both sides (what mergePlans relies on).
+void expectAlignedPairs(const std::vector<RankState>& ranks, bool samePhase) {
+  std::map<std::tuple<int, int, uint32_t>, std::vector<std::pair<size_t, size_t>>> sends, recvs;
+  for (size_t r = 0; r < ranks.size(); ++r) {
+    const Plan& plan = ranks[r].plan;
+    for (size_t p = 0; p < plan.phases.size(); ++p)
+      for (const Step& st : plan.phases[p].steps) {
+        if (!st.isTransfer()) continue;
+        EXPECT_LT(st.tag, 1u << 24);
+        EXPECT_GT(st.bytes, 0u);
+        if (st.kind == StepKind::Send) sends[{static_cast<int>(r), st.peer, st.tag}].push_back({p, st.bytes});
+        else recvs[{st.peer, static_cast<int>(r), st.tag}].push_back({p, st.bytes});
+      }
+  }
+  EXPECT_EQ(sends.size(), recvs.size());
+  for (const auto& [key, list] : sends) {
+    auto it = recvs.find(key);
+    ASSERT_NE(it, recvs.end()) << "send " << std::get<0>(key) << "->" << std::get<1>(key) << " tag " << std::get<2>(key)
+                               << " has no receive";
+    ASSERT_EQ(list.size(), 1u) << "tag reused between " << std::get<0>(key) << " and " << std::get<1>(key);
+    ASSERT_EQ(it->second.size(), 1u);
+    EXPECT_EQ(list[0].second, it->second[0].second);
+    if (samePhase) {
+      EXPECT_EQ(list[0].first, it->second[0].first) << "tag " << std::get<2>(key);
+    }
+  }
+}
+
 struct Case {
   CollKind kind;
   int nranks;
@@ -111,6 +142,9 @@ struct Case {
   int root;
   bool inPlace;
   Algorithm algorithm = Algorithm::Auto;
+  const PlanLayout* layout = nullptr;
+  int channels = 1;
+  size_t chunkBytes = 0;
 };
 
 void runCase(const Case& c) {
@@ -137,6 +171,9 @@ void runCase(const Case& c) {
     a.inputAliasesOutput = c.inPlace && c.kind == CollKind::AllToAll;
     a.inPlace = c.inPlace && c.kind == CollKind::AllReduce;
     a.algorithm = c.algorithm;
+    a.layout = c.layout;
+    a.channels = c.channels;
+    a.chunkBytes = c.chunkBytes;
     RankState& s = ranks[r];
     s.send.resize(sendCount);
     for (size_t k = 0; k < sendCount; ++k) s.send[k] = input(r, k);
@@ -148,6 +185,7 @@ void runCase(const Case& c) {
     s.plan = planCollective(a);
     s.scratch.resize(s.plan.scratchBytes / sizeof(double) + 1);
   }
+  expectAlignedPairs(ranks, c.algorithm != Algorithm::Auto && c.algorithm != Algorithm::RecursiveDoubling);
   ASSERT_TRUE(simulate(ranks)) << collKindName(c.kind) << " deadlocks with " << n << " ranks";
   for (int r = 0; r < n; ++r) {
     const std::vector<double>& out = ranks[r].recv;
@@ -222,6 +260,111 @@ TEST(Planners, DescribeNamesEveryStep) {
   EXPECT_NE(text.find("copy"), std::string::npos);
   EXPECT_NE(text.find("send peer=2"), std::string::npos);
   EXPECT_NE(text.find("recv peer=0"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace hccl
+
+namespace hccl {
+namespace {
+
+// Layouts: every rank alone, nodes of `perNode` (a shuffled rank order), unequal nodes, and
+// weighted shares with a node that owns nothing.
+std::vector<PlanLayout> layoutsFor(int n) {
+  std::vector<PlanLayout> out;
+  out.push_back({});
+  for (int perNode : {1, 2, 4}) {
+    if (n % perNode != 0) continue;
+    PlanLayout l;
+    for (int node = 0; node < n / perNode; ++node) {
+      l.nodes.emplace_back();
+      // Ranks of a node are not consecutive: node i holds i, i + n/perNode, ...
+      for (int j = 0; j < perNode; ++j) l.nodes.back().push_back(node + j * (n / perNode));
+    }
+    for (size_t i = 0; i < l.nodes.size(); ++i) l.nodeShares.push_back(i % 3 == 1 ? 0.0 : 1.0 + static_cast<double>(i % 2));
+    out.push_back(l);
+  }
+  if (n >= 3) {  // unequal: {0}, {1, 2}, {3..n-1}
+    PlanLayout l;
+    l.nodes = {{0}, {1, 2}};
+    if (n > 3) {
+      l.nodes.emplace_back();
+      for (int r = 3; r < n; ++r) l.nodes.back().push_back(r);
+    }
+    l.nodeShares.assign(l.nodes.size(), 1.0);
+    l.nodeShares[0] = 3;
+    out.push_back(l);
+  }
+  return out;
+}
+
+TEST(Planners, TopologyAwareAllReduceOnEveryLayout) {
+  const Algorithm algorithms[] = {Algorithm::Ring, Algorithm::Tree, Algorithm::HalvingDoubling,
+                                  Algorithm::Hierarchical, Algorithm::Weighted};
+  for (Algorithm algorithm : algorithms)
+    for (int n : {1, 2, 3, 4, 5, 6, 7, 8, 12, 16})
+      for (const PlanLayout& layout : layoutsFor(n))
+        for (size_t count : {size_t{0}, size_t{1}, size_t{5}, size_t{64}, size_t{203}})
+          for (bool inPlace : {false, true})
+            for (size_t chunk : {size_t{0}, size_t{24}}) {
+              SCOPED_TRACE(std::string(algorithmName(algorithm)) + " n=" + std::to_string(n) + " nodes=" +
+                           std::to_string(layout.nodes.size()) + " count=" + std::to_string(count) +
+                           " chunk=" + std::to_string(chunk));
+              runCase({CollKind::AllReduce, n, count, 0, inPlace, algorithm, &layout, chunk ? 3 : 1, chunk});
+              if (HasFatalFailure()) return;
+            }
+}
+
+TEST(Planners, RingCollectivesFollowTheLayoutOrder) {
+  for (int n : {2, 4, 6, 8})
+    for (const PlanLayout& layout : layoutsFor(n))
+      for (CollKind kind : {CollKind::AllGather, CollKind::ReduceScatter, CollKind::AllReduce})
+        for (size_t count : {size_t{0}, size_t{3}, size_t{17}}) runCase({kind, n, count, 0, false, Algorithm::Ring, &layout});
+}
+
+TEST(Planners, NodeAwareRingCrossesEachNodeBoundaryOnce) {
+  PlanLayout layout;
+  layout.nodes = {{0, 2, 4, 6}, {1, 3, 5, 7}};
+  CollArgs a;
+  a.nranks = 8;
+  a.layout = &layout;
+  for (int channel = 0; channel < 4; ++channel) {
+    std::vector<int> ring = ringOrder(a, channel);
+    int crossings = 0;
+    for (int i = 0; i < 8; ++i) crossings += (ring[i] % 2) != (ring[(i + 1) % 8] % 2);
+    EXPECT_EQ(crossings, 2);
+    EXPECT_EQ(ring[0], layout.nodes[0][channel]);  // channels leave through different ranks
+  }
+}
+
+TEST(Planners, WeightedNodeWithNoShareReducesNothing) {
+  // Two ranks per node, node 1 owns nothing: its ranks receive no RecvReduce across nodes.
+  PlanLayout layout;
+  layout.nodes = {{0, 1}, {2, 3}, {4, 5}};
+  layout.nodeShares = {0.5, 0.0, 0.5};
+  CollArgs a;
+  a.nranks = 6;
+  a.count = 1000;
+  a.elemSize = 4;
+  a.algorithm = Algorithm::Weighted;
+  a.layout = &layout;
+  for (int r : {2, 3}) {
+    a.rank = r;
+    for (const Phase& ph : planCollective(a).phases)
+      for (const Step& s : ph.steps)
+        if (s.kind == StepKind::RecvReduce) {
+          EXPECT_TRUE(s.peer == 2 || s.peer == 3);
+        }
+  }
+}
+
+TEST(Planners, SplitCountsFollowsWeights) {
+  std::vector<size_t> parts = splitCounts(10, 3, {1, 0, 4});
+  EXPECT_EQ(parts, (std::vector<size_t>{2, 0, 8}));
+  parts = splitCounts(7, 3, {});
+  EXPECT_EQ(parts, (std::vector<size_t>{3, 2, 2}));
+  parts = splitCounts(1, 4, {1, 1, 1, 1});
+  EXPECT_EQ(parts[0] + parts[1] + parts[2] + parts[3], 1u);
 }
 
 }  // namespace

@@ -1,16 +1,20 @@
-// hccl-info: what hccl sees on this machine, and (--params) every setting it reads.
+// hccl-info: what hccl sees on this machine, (--params) every setting it reads, and (--topo*)
+// the topology: this machine's as discovered, HCCL_TOPO_FILE's when set, or a file's (--file).
 #include <sched.h>
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstring>
+#include <utility>
 #include <string>
 
 #include "backends/backend.h"
 #include "core/bootstrap.h"
 #include "core/config.h"
+#include "core/error.h"
 #include "core/params.h"
 #include "core/socket.h"
+#include "topology/discover.h"
+#include "topology/topology_file.h"
 
 namespace {
 
@@ -45,17 +49,65 @@ void printMachine() {
          config.bufferBytes);
 }
 
+enum class TopoFormat { None, Text, Json, Dot };
+
+// The topology to show: `file` when given, else HCCL_TOPO_FILE when set, else this machine.
+int printTopology(TopoFormat format, std::string file) {
+  if (file.empty()) file = hccl::topo::topologyFileSetting();
+  hccl::topo::Topology topology;
+  if (!file.empty()) {
+    if (hccl::failed(hccl::topo::loadTopologyFile(file, &topology))) {
+      fprintf(stderr, "hccl-info: %s\n", hccl::threadLastError().c_str());
+      return 1;
+    }
+  } else {
+    hccl::topo::Node node;
+    if (hccl::failed(hccl::topo::discoverLocalNode(&node))) {
+      fprintf(stderr, "hccl-info: topology discovery failed: %s\n", hccl::threadLastError().c_str());
+      return 1;
+    }
+    topology = hccl::topo::singleNodeTopology(std::move(node));
+  }
+  switch (format) {
+    case TopoFormat::Json: fputs(hccl::topo::topologyToJson(topology).c_str(), stdout); break;
+    case TopoFormat::Dot: fputs(hccl::topo::topologyToDot(topology).c_str(), stdout); break;
+    case TopoFormat::None:
+    case TopoFormat::Text: fputs(hccl::topo::topologyToText(topology).c_str(), stdout); break;
+  }
+  return 0;
+}
+
+int usage() {
+  fprintf(stderr,
+          "usage: hccl-info                        this machine and hccl's view of it\n"
+          "       hccl-info --params               every setting hccl reads\n"
+          "       hccl-info --topo|--topo-json|--topo-dot [--file PATH]\n"
+          "                                        the topology (this machine, HCCL_TOPO_FILE, or PATH)\n"
+          "                                        as text, JSON or Graphviz\n");
+  return 2;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc > 1 && strcmp(argv[1], "--params") == 0) {
+  bool params = false;
+  TopoFormat format = TopoFormat::None;
+  std::string file;
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--params") params = true;
+    else if (arg == "--topo") format = TopoFormat::Text;
+    else if (arg == "--topo-json") format = TopoFormat::Json;
+    else if (arg == "--topo-dot") format = TopoFormat::Dot;
+    else if (arg == "--file" && i + 1 < argc) file = argv[++i];
+    else return usage();
+  }
+  if (params && (format != TopoFormat::None || !file.empty())) return usage();
+  if (params) {
     printParams();
     return 0;
   }
-  if (argc > 1) {
-    fprintf(stderr, "usage: hccl-info [--params]\n");
-    return 2;
-  }
+  if (format != TopoFormat::None || !file.empty()) return printTopology(format, file);
   printMachine();
   return 0;
 }

@@ -1,0 +1,117 @@
+// Hierarchical and weighted AllReduce for clusters of multi-rank nodes. Per pipeline chunk:
+//   1. within each node, a direct reduce-scatter: local rank l owns part l of the chunk;
+//   2. across nodes, the ranks with the same local index (one "rail", one NIC each) all-reduce
+//      part l: a ring (Hierarchical), or a weighted direct exchange (Weighted) in which node i
+//      owns a share f_i of the part, from the bound's linear program, so that each node's traffic
+//      each way, d(1 + (n-2) f_i), is in proportion to its network bandwidth;
+//   3. within each node, a direct all-gather of the parts.
+// Chunks enter the pipeline one phase apart (mergePlans), so while one chunk crosses the network
+// the next is reduced inside the nodes and the one before is gathered: the network never waits
+// for the node-local stages except while the pipeline fills and drains.
+//
+// Each share is reduced by its owner alone and then copied out, so every rank ends with bitwise
+// the same bytes. Nodes with different rank counts have no common rails: then the weighted
+// exchange runs flat over all ranks (each rank owning its node's share split evenly), and the
+// hierarchical form becomes the plain ring.
+#include <algorithm>
+#include <vector>
+
+#include "algorithms/blocks.h"
+#include "algorithms/schedules.h"
+
+namespace hccl {
+namespace {
+
+constexpr uint32_t kTagSpace = uint32_t{1} << 24;
+
+struct Rails {
+  Group local, rail;            // my node's ranks; my rail's ranks, one per node
+  std::vector<double> shares;   // per rail member (node)
+  bool equalNodes = true;
+};
+
+Rails railsOf(const CollArgs& a) {
+  Rails out;
+  const std::vector<std::vector<int>> nodes = nodeGroups(a);
+  for (const std::vector<int>& node : nodes) out.equalNodes = out.equalNodes && node.size() == nodes[0].size();
+  const bool shared = a.layout != nullptr && a.layout->nodeShares.size() == nodes.size();
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    int local = positionOf(nodes[i], a.rank);
+    if (local >= 0) out.local = {nodes[i], local};
+  }
+  if (out.equalNodes) {
+    for (size_t i = 0; i < nodes.size(); ++i) {
+      if (nodes[i][out.local.me] == a.rank) out.rail.me = static_cast<int>(i);
+      out.rail.members.push_back(nodes[i][out.local.me]);
+      out.shares.push_back(shared ? a.layout->nodeShares[i] : 1.0);
+    }
+    return out;
+  }
+  // Flat: every rank a member, owning its node's share split among the node's ranks.
+  for (size_t i = 0; i < nodes.size(); ++i)
+    for (int r : nodes[i]) {
+      if (r == a.rank) out.rail.me = out.rail.size();
+      out.rail.members.push_back(r);
+      out.shares.push_back((shared ? a.layout->nodeShares[i] : 1.0) / static_cast<double>(nodes[i].size()));
+    }
+  out.local = {{a.rank}, 0};
+  return out;
+}
+
+size_t chunkCount(const CollArgs& a, uint32_t tagsPerChunk) {
+  const size_t bytes = a.count * a.elemSize;
+  size_t chunks = a.chunkBytes == 0 ? 1 : (bytes + a.chunkBytes - 1) / a.chunkBytes;
+  return std::clamp<size_t>(chunks, 1, std::min<size_t>(kTagSpace / tagsPerChunk, std::max<size_t>(a.count, 1)));
+}
+
+Plan planRails(const CollArgs& a, bool weighted) {
+  const Rails rails = railsOf(a);
+  const int k = rails.local.size(), nodes = rails.rail.size();
+  const uint32_t interTags = weighted ? 2 : 2 * static_cast<uint32_t>(nodes);
+  const uint32_t tagsPerChunk = interTags + 2;
+  const size_t chunks = chunkCount(a, tagsPerChunk);
+  const ChunkSplit split{a.count, chunks};
+  std::vector<Plan> stages(chunks);
+  for (size_t c = 0; c < chunks; ++c) {
+    const uint32_t tag = static_cast<uint32_t>(c) * tagsPerChunk;
+    const Span chunk{split.offset(c), split.size(c), a.elemSize};
+    const std::vector<size_t> localParts = splitCounts(chunk.count, k, {});
+    size_t partOffset = 0;
+    for (int l = 0; l < rails.local.me; ++l) partOffset += localParts[l];
+    const Span part{chunk.offset + partOffset, localParts[rails.local.me], a.elemSize};
+    PlanBuilder b(&stages[c]);
+    BufferRef input = BufferRef::Send;
+    if (k > 1) {
+      b.phase();
+      directReduceScatter(b, rails.local, BufferRef::Send, chunk, localParts, tag);
+      input = BufferRef::Recv;
+    }
+    if (weighted) {
+      const std::vector<size_t> owned = splitCounts(part.count, nodes, rails.shares);
+      b.phase();
+      directReduceScatter(b, rails.rail, input, part, owned, tag + 1);
+      b.phase();
+      directAllGather(b, rails.rail, part, owned, tag + 2);
+    } else {
+      ringAllReduce(b, rails.rail, input, part, tag + 1);
+    }
+    if (k > 1) {
+      b.phase();
+      directAllGather(b, rails.local, chunk, localParts, tag + interTags + 1);
+    }
+  }
+  return mergePlans(stages, 1);
+}
+
+}  // namespace
+
+Plan planHierarchicalAllReduce(const CollArgs& a) {
+  const std::vector<std::vector<int>> nodes = nodeGroups(a);
+  for (const std::vector<int>& node : nodes)
+    if (node.size() != nodes[0].size()) return planRingAllReduce(a);
+  return planRails(a, false);
+}
+
+Plan planWeightedAllReduce(const CollArgs& a) { return planRails(a, true); }
+
+}  // namespace hccl

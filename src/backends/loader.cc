@@ -1,0 +1,117 @@
+#include "backends/loader.h"
+
+#include <dlfcn.h>
+
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "backends/device_backend.h"
+#include "core/log.h"
+#include "core/params.h"
+
+namespace hccl {
+namespace {
+
+StringParam backendParam("BACKEND", "auto",
+                         "auto (a GPU when the process uses CUDA or HIP), cuda, hip or host", false);
+StringParam pluginParam("BACKEND_PLUGIN", "",
+                        "path of the device plugin to load (default: libhccl-<vendor>.so beside "
+                        "libnccl.so.2)",
+                        false);
+
+bool libraryLoaded(const char* name) {
+  void* h = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
+  if (h == nullptr) return false;
+  dlclose(h);
+  return true;
+}
+
+// The vendor whose runtime this process already uses, or "" for none.
+std::string vendorInUse() {
+  for (const char* lib : {"libcuda.so.1", "libcudart.so.13", "libcudart.so.12", "libcudart.so"})
+    if (libraryLoaded(lib)) return "cuda";
+  for (const char* lib : {"libamdhip64.so.6", "libamdhip64.so.7", "libamdhip64.so"})
+    if (libraryLoaded(lib)) return "hip";
+  return "";
+}
+
+std::string directoryOfThisLibrary() {
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&backendForNewComm), &info) == 0 || info.dli_fname == nullptr)
+    return "";
+  std::string path = info.dli_fname;
+  size_t slash = path.rfind('/');
+  return slash == std::string::npos ? "" : path.substr(0, slash + 1);
+}
+
+// Loads the plugin once per process; nullptr (after an INFO line) means the host backend.
+const hcclDeviceRuntime_v1* loadRuntime() {
+  const std::string choice = backendParam.get();
+  std::string path = pluginParam.get();
+  if (choice == "host") {
+    HCCL_INFO(Init, "host backend: HCCL_BACKEND=host");
+    return nullptr;
+  }
+  if (path.empty()) {
+    std::string vendor = choice == "cuda" || choice == "hip" ? choice : vendorInUse();
+    if (vendor.empty()) {
+      HCCL_INFO(Init, "host backend: the process uses no GPU runtime (set HCCL_BACKEND=cuda|hip to force one)");
+      return nullptr;
+    }
+    path = directoryOfThisLibrary() + "libhccl-" + vendor + ".so";
+  }
+  void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+  if (handle == nullptr) {
+    HCCL_INFO(Init, "host backend: no device plugin (%s)", dlerror());
+    return nullptr;
+  }
+  auto get = reinterpret_cast<hcclDeviceRuntimeGetFn>(dlsym(handle, HCCL_DEVICE_RUNTIME_SYMBOL));
+  const hcclDeviceRuntime_v1* rt = get != nullptr ? get(HCCL_DEVICE_RUNTIME_VERSION) : nullptr;
+  if (rt == nullptr) {
+    HCCL_INFO(Init, "host backend: %s offers no device runtime table version %d", path.c_str(),
+              HCCL_DEVICE_RUNTIME_VERSION);
+    return nullptr;
+  }
+  if (int rc = rt->init(); rc != 0) {
+    HCCL_INFO(Init, "host backend: %s plugin has no usable driver or device: %s", rt->name,
+              rt->errorText(rc));
+    return nullptr;
+  }
+  HCCL_INFO(Init, "device plugin %s loaded (%s)", rt->name, path.c_str());
+  return rt;
+}
+
+const hcclDeviceRuntime_v1* runtime() {
+  static const hcclDeviceRuntime_v1* rt = loadRuntime();
+  return rt;
+}
+
+Backend& currentDeviceBackend() {
+  const hcclDeviceRuntime_v1* rt = runtime();
+  int device = -1;
+  if (rt == nullptr || rt->getDevice(&device) != 0 || device < 0) return hostBackend();
+  // One backend per device, shared by every communicator of the process (never freed: the
+  // vendor runtime may be torn down before static destructors run).
+  static std::mutex mutex;
+  static auto* backends = new std::map<int, DeviceBackend*>();
+  std::lock_guard<std::mutex> lock(mutex);
+  DeviceBackend*& b = (*backends)[device];
+  if (b == nullptr) b = new DeviceBackend(rt, device);
+  return *b;
+}
+
+}  // namespace
+
+Backend& backendForNewComm() { return currentDeviceBackend(); }
+
+Backend& backendForMemory() { return currentDeviceBackend(); }
+
+Backend& backendOwning(void* ptr) {
+  Backend& b = currentDeviceBackend();
+  DeviceBackend* device = b.asDevice();
+  return device != nullptr && device->isDeviceMemory(ptr) ? b : hostBackend();
+}
+
+}  // namespace hccl

@@ -1,0 +1,20 @@
+// Chooses each communicator's backend at run time. A process that uses a GPU runtime (its
+// libcudart/libcuda or libamdhip64 is already loaded) gets the vendor plugin, libhccl-cuda.so or
+// libhccl-hip.so, found next to libnccl.so.2; HCCL_BACKEND=cuda|hip|host forces a choice and
+// HCCL_BACKEND_PLUGIN names a plugin file. Whatever fails (no plugin, no driver, no device)
+// falls back to the host backend with an INFO line saying why. No vendor header here.
+#pragma once
+
+#include "backends/backend.h"
+
+namespace hccl {
+
+// The backend for a communicator created now on this thread: the device the thread has
+// selected in the vendor runtime, or the host.
+Backend& backendForNewComm();
+// Where ncclMemAlloc allocates: the current device when the process uses one, else the host.
+Backend& backendForMemory();
+// The backend that must release memory ncclMemAlloc returned.
+Backend& backendOwning(void* ptr);
+
+}  // namespace hccl

@@ -1,0 +1,326 @@
+#include "core/device_pieces.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "backends/device_backend.h"
+#include "core/comm.h"
+#include "core/executor.h"
+#include "core/log.h"
+#include "core/params.h"
+
+namespace hccl {
+namespace {
+
+IntParam pieceBytesParam("DEVICE_PIECE_BYTES", int64_t{4} << 20,
+                         "bytes per block of one piece of a call on a communicator with GPU ranks "
+                         "(must be equal on every rank)",
+                         false);
+
+size_t pieceBytes() {
+  static const size_t bytes = static_cast<size_t>(std::max<int64_t>(pieceBytesParam.get(), 4096));
+  return bytes;
+}
+
+struct Blocks {
+  int in, out, max;
+};
+
+Blocks blocksOf(const Operation& o) {
+  const int n = o.args.nranks;
+  const bool root = o.args.rank == o.args.root;
+  switch (o.args.kind) {
+    case CollKind::AllReduce: return {1, 1, 1};
+    case CollKind::Broadcast: return {root ? 1 : 0, 1, 1};
+    case CollKind::Reduce: return {1, root ? 1 : 0, 1};
+    case CollKind::AllGather: return {1, n, n};
+    case CollKind::ReduceScatter: return {n, 1, n};
+    case CollKind::AllToAll: return {n, n, n};
+    case CollKind::Gather: return {1, root ? n : 0, n};
+    case CollKind::Scatter: return {root ? n : 0, 1, n};
+    case CollKind::Send: return {1, 0, 1};
+    case CollKind::Recv: return {0, 1, 1};
+  }
+  return {0, 0, 1};
+}
+
+bool isP2p(const Operation& o) {
+  return o.args.kind == CollKind::Send || o.args.kind == CollKind::Recv;
+}
+bool isSelf(const Operation& o) { return isP2p(o) && o.args.root == o.args.rank; }
+
+constexpr size_t kAlign = 64;
+size_t alignUp(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+// One piece of one call in a round, and where its bytes sit in the round's slot.
+struct Item {
+  Operation* op;
+  size_t piece;
+  size_t offset;  // first element of the piece within each block
+  size_t elems;
+  size_t inAt, outAt;
+};
+
+struct Round {
+  std::vector<Item> items;
+  size_t bytes = 0;
+  bool startsCall = false;  // its input may be what an earlier round wrote
+};
+
+// Each communicator's calls become a sequence of steps (a collective's pieces one by one; the
+// sends and receives of the batch together, piece k of each in step k); round r runs step r of
+// every communicator at once, so ranks of one clique driven by one thread progress together.
+std::vector<Round> planRounds(const std::vector<Operation*>& ops) {
+  std::vector<Communicator*> comms;
+  for (Operation* o : ops)
+    if (std::find(comms.begin(), comms.end(), o->comm) == comms.end()) comms.push_back(o->comm);
+  std::vector<Round> rounds;
+  for (Communicator* comm : comms) {
+    std::vector<std::vector<Operation*>> calls;
+    int p2p = -1;
+    for (Operation* o : ops) {
+      if (o->comm != comm || isSelf(*o)) continue;
+      if (!isP2p(*o)) {
+        calls.push_back({o});
+      } else {
+        if (p2p < 0) {
+          p2p = static_cast<int>(calls.size());
+          calls.emplace_back();
+        }
+        calls[p2p].push_back(o);
+      }
+    }
+    size_t step = 0;
+    for (const auto& call : calls) {
+      size_t pieces = 0;
+      for (Operation* o : call) pieces = std::max(pieces, pieceShape(*o).pieces);
+      for (size_t k = 0; k < pieces; ++k, ++step) {
+        if (rounds.size() <= step) rounds.emplace_back();
+        Round& round = rounds[step];
+        round.startsCall = round.startsCall || k == 0;
+        for (Operation* o : call) {
+          const PieceShape shape = pieceShape(*o);
+          if (k >= shape.pieces) continue;
+          Item item{o, k, k * shape.elems, 0, 0, 0};
+          item.elems = std::min(shape.elems, o->args.count - std::min(o->args.count, item.offset));
+          const Blocks b = blocksOf(*o);
+          const size_t blockBytes = item.elems * o->args.elemSize;
+          item.inAt = round.bytes;
+          round.bytes += alignUp(b.in * blockBytes);
+          item.outAt = round.bytes;
+          round.bytes += alignUp(b.out * blockBytes);
+          round.items.push_back(item);
+        }
+      }
+    }
+  }
+  return rounds;
+}
+
+const char* blockAt(const char* base, const Item& it, int block) {
+  return base + (block * it.op->args.count + it.offset) * it.op->args.elemSize;
+}
+
+Status stageIn(PieceStaging& staging, const Round& round, int slot, char* base) {
+  for (const Item& it : round.items) {
+    const size_t bytes = it.elems * it.op->args.elemSize;
+    if (bytes == 0) continue;
+    for (int j = 0; j < blocksOf(*it.op).in; ++j)
+      HCCL_TRY(staging.copyIn(base + it.inAt + j * bytes, blockAt(it.op->send, it, j), bytes));
+  }
+  return staging.inIssued(slot);
+}
+
+Status stageOut(PieceStaging& staging, const Round& round, int slot, char* base) {
+  for (const Item& it : round.items) {
+    const size_t bytes = it.elems * it.op->args.elemSize;
+    if (bytes == 0) continue;
+    for (int j = 0; j < blocksOf(*it.op).out; ++j)
+      HCCL_TRY(staging.copyOut(const_cast<char*>(blockAt(it.op->recv, it, j)),
+                               base + it.outAt + j * bytes, bytes));
+  }
+  return staging.outIssued(slot);
+}
+
+// The piece as an ordinary operation on the staging slot.
+Operation pieceOperation(const Item& it, char* base) {
+  const Operation& o = *it.op;
+  Operation p;
+  p.comm = o.comm;
+  p.args = o.args;
+  p.args.count = it.elems;
+  p.args.inPlace = false;
+  p.args.inputAliasesOutput = false;
+  p.type = o.type;
+  p.op = o.op;
+  p.average = o.average;
+  p.preMultiply = o.preMultiply;
+  memcpy(p.scalar, o.scalar, sizeof(p.scalar));
+  p.send = base + it.inAt;
+  p.recv = base + it.outAt;
+  p.tagBase = it.piece < o.pieceTags.size() ? o.pieceTags[it.piece] : o.tagBase;
+  return p;
+}
+
+}  // namespace
+
+PieceShape pieceShape(const Operation& o) {
+  const size_t elem = std::max<size_t>(o.args.elemSize, 1);
+  const size_t elems = std::max<size_t>(pieceBytes() / (blocksOf(o).max * elem), 1);
+  const size_t pieces = std::max<size_t>((o.args.count + elems - 1) / elems, 1);
+  return {elems, pieces};
+}
+
+void reservePieceTags(Operation& o) {
+  const size_t pieces = pieceShape(o).pieces;
+  o.pieceTags.assign(1, o.tagBase);
+  for (size_t k = 1; k < pieces; ++k) {
+    if (o.args.kind == CollKind::Send) o.pieceTags.push_back(o.comm->nextSendTag(o.args.root));
+    else if (o.args.kind == CollKind::Recv) o.pieceTags.push_back(o.comm->nextRecvTag(o.args.root));
+    else o.pieceTags.push_back(o.comm->nextCollectiveTag());
+  }
+}
+
+Status runInPieces(const std::vector<Operation*>& ops, PieceStaging& staging) {
+  // A receive from this same rank was paired with its send: a local copy, first.
+  for (Operation* o : ops) {
+    if (!isSelf(*o) || o->args.kind != CollKind::Recv || o->send == nullptr) continue;
+    HCCL_TRY(o->comm->backend().copy(o->recv, o->send, o->args.count * o->args.elemSize));
+  }
+  const std::vector<Round> rounds = planRounds(ops);
+  if (rounds.empty()) return Status::Success;
+  std::vector<char*> bases(rounds.size());
+  auto prefetch = [&](size_t r) -> Status {
+    const int slot = static_cast<int>(r % PieceStaging::kSlots);
+    HCCL_TRY(staging.waitOut(slot));
+    HCCL_TRY(staging.reserve(slot, rounds[r].bytes, &bases[r]));
+    return stageIn(staging, rounds[r], slot, bases[r]);
+  };
+  HCCL_TRY(prefetch(0));
+  for (size_t r = 0; r < rounds.size(); ++r) {
+    const int slot = static_cast<int>(r % PieceStaging::kSlots);
+    const bool next = r + 1 < rounds.size();
+    // Inputs of the next round move while this round is on the network, unless they may be
+    // what this round writes.
+    if (next && !rounds[r + 1].startsCall) HCCL_TRY(prefetch(r + 1));
+    HCCL_TRY(staging.waitIn(slot));
+    std::vector<Operation> pieces;
+    pieces.reserve(rounds[r].items.size());
+    for (const Item& it : rounds[r].items) pieces.push_back(pieceOperation(it, bases[r]));
+    std::vector<Operation*> run;
+    for (Operation& p : pieces) run.push_back(&p);
+    HCCL_TRY(runOperations(run));
+    HCCL_TRY(stageOut(staging, rounds[r], slot, bases[r]));
+    if (next && rounds[r + 1].startsCall) {
+      HCCL_TRY(staging.inAfterOut(slot));
+      HCCL_TRY(prefetch(r + 1));
+    }
+  }
+  for (int s = 0; s < PieceStaging::kSlots; ++s) HCCL_TRY(staging.waitOut(s));
+  return Status::Success;
+}
+
+// ---- staging --------------------------------------------------------------------------------
+
+PieceStaging::PieceStaging(DeviceBackend* device) : device_(device) {}
+
+PieceStaging::~PieceStaging() {
+  for (Slot& s : slots_) {
+    if (device_ == nullptr) {
+      free(s.base);
+      continue;
+    }
+    const hcclDeviceRuntime_v1& rt = device_->runtime();
+    if (s.base != nullptr) rt.hostFree(s.base);
+    if (s.inDone != nullptr) rt.eventDestroy(s.inDone);
+    if (s.outDone != nullptr) rt.eventDestroy(s.outDone);
+  }
+  if (device_ != nullptr) {
+    if (inStream_ != nullptr) device_->runtime().streamDestroy(inStream_);
+    if (outStream_ != nullptr) device_->runtime().streamDestroy(outStream_);
+  }
+}
+
+Status PieceStaging::prepare() {
+  if (device_ == nullptr || inStream_ != nullptr) return Status::Success;
+  const hcclDeviceRuntime_v1& rt = device_->runtime();
+  HCCL_TRY(device_->select());
+  HCCL_TRY(device_->check(rt.streamCreate(&inStream_), "staging stream creation"));
+  HCCL_TRY(device_->check(rt.streamCreate(&outStream_), "staging stream creation"));
+  for (Slot& s : slots_) {
+    HCCL_TRY(device_->check(rt.eventCreate(&s.inDone), "event creation"));
+    HCCL_TRY(device_->check(rt.eventCreate(&s.outDone), "event creation"));
+  }
+  return Status::Success;
+}
+
+Status PieceStaging::reserve(int slot, size_t bytes, char** base) {
+  Slot& s = slots_[slot];
+  if (s.bytes < bytes || s.base == nullptr) {
+    const size_t grown = std::max<size_t>((bytes + (1 << 20) - 1) >> 20 << 20, 1 << 20);
+    void* p = nullptr;
+    if (device_ == nullptr) {
+      free(s.base);
+      s.base = nullptr;
+      if (posix_memalign(&p, 4096, grown) != 0) {
+        HCCL_WARN("staging: cannot allocate %zu bytes", grown);
+        return Status::SystemError;
+      }
+    } else {
+      HCCL_TRY(prepare());
+      const hcclDeviceRuntime_v1& rt = device_->runtime();
+      if (s.base != nullptr) rt.hostFree(s.base);
+      s.base = nullptr;
+      HCCL_TRY(device_->check(rt.hostAlloc(&p, grown), "pinned staging allocation"));
+    }
+    s.base = static_cast<char*>(p);
+    s.bytes = grown;
+  }
+  *base = s.base;
+  return Status::Success;
+}
+
+Status PieceStaging::copyIn(void* dst, const void* src, size_t bytes) {
+  if (device_ == nullptr) {
+    memmove(dst, src, bytes);
+    return Status::Success;
+  }
+  return device_->check(device_->runtime().copyAsync(dst, src, bytes, inStream_), "staging copy in");
+}
+
+Status PieceStaging::copyOut(void* dst, const void* src, size_t bytes) {
+  if (device_ == nullptr) {
+    memmove(dst, src, bytes);
+    return Status::Success;
+  }
+  return device_->check(device_->runtime().copyAsync(dst, src, bytes, outStream_), "staging copy out");
+}
+
+Status PieceStaging::inIssued(int slot) {
+  if (device_ == nullptr) return Status::Success;
+  return device_->check(device_->runtime().eventRecord(slots_[slot].inDone, inStream_), "event record");
+}
+
+Status PieceStaging::waitIn(int slot) {
+  if (device_ == nullptr) return Status::Success;
+  return device_->check(device_->runtime().eventSynchronize(slots_[slot].inDone), "event wait");
+}
+
+Status PieceStaging::outIssued(int slot) {
+  if (device_ == nullptr) return Status::Success;
+  return device_->check(device_->runtime().eventRecord(slots_[slot].outDone, outStream_), "event record");
+}
+
+Status PieceStaging::waitOut(int slot) {
+  if (device_ == nullptr || slots_[slot].outDone == nullptr) return Status::Success;
+  return device_->check(device_->runtime().eventSynchronize(slots_[slot].outDone), "event wait");
+}
+
+Status PieceStaging::inAfterOut(int slot) {
+  if (device_ == nullptr) return Status::Success;
+  return device_->check(device_->runtime().streamWaitEvent(inStream_, slots_[slot].outDone),
+                        "stream wait");
+}
+
+}  // namespace hccl

@@ -1,0 +1,231 @@
+#include "core/device_queue.h"
+
+#include <sched.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "backends/device_backend.h"
+#include "core/comm.h"
+#include "core/error.h"
+#include "core/log.h"
+
+namespace hccl {
+namespace {
+
+uint32_t loadWord(const uint32_t* w) { return __atomic_load_n(w, __ATOMIC_ACQUIRE); }
+void storeWord(uint32_t* w, uint32_t v) { __atomic_store_n(w, v, __ATOMIC_RELEASE); }
+bool reached(uint32_t value, uint32_t seq) { return static_cast<int32_t>(value - seq) >= 0; }
+
+// Waits with a short spin (latency of small calls), then yields, then sleeps.
+void backoff(int round) {
+  if (round < 2000) return;
+  if (round < 20000) {
+    sched_yield();
+    return;
+  }
+  usleep(50);
+}
+
+// The host-function gate: runs on the vendor runtime's callback thread when the stream gets
+// there, and holds the stream until the progress thread is done.
+struct HostGate {
+  uint32_t* words;
+  uint32_t seq;
+};
+void hostGate(void* arg) {
+  auto* g = static_cast<HostGate*>(arg);
+  storeWord(&g->words[0], g->seq);
+  for (int round = 0; !reached(loadWord(&g->words[1]), g->seq); ++round) backoff(round);
+  delete g;
+}
+
+std::mutex gQueuesMutex;  // guards lazy creation of queues
+
+}  // namespace
+
+bool hasDeviceRanks(const Communicator& comm) {
+  const auto& peers = comm.peers();
+  return std::any_of(peers.begin(), peers.end(), [](const PeerInfo& p) {
+    return p.backendKind != static_cast<int32_t>(BackendKind::Host);
+  });
+}
+
+DeviceQueue::DeviceQueue(Communicator& comm, DeviceBackend& device)
+    : comm_(comm), device_(device), staging_(&device) {}
+
+Status DeviceQueue::start() {
+  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  HCCL_TRY(device_.select());
+  void* words = nullptr;
+  HCCL_TRY(device_.check(rt.hostAlloc(&words, 64), "pinned gate allocation"));
+  words_ = static_cast<uint32_t*>(words);
+  storeWord(&words_[0], 0);
+  storeWord(&words_[1], 0);
+  HCCL_TRY(device_.check(rt.hostDevicePointer(&deviceWords_, words), "gate mapping"));
+  thread_ = std::thread([this] { loop(); });
+  HCCL_INFO(Init, "rank %d: progress thread for %s device %d", comm_.rank(), device_.name(),
+            device_.deviceIndex());
+  return Status::Success;
+}
+
+DeviceQueue::~DeviceQueue() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (words_ != nullptr) device_.runtime().hostFree(words_);
+}
+
+Status DeviceQueue::gate(const std::vector<void*>& streams, uint32_t seq) {
+  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  void* primary = streams[0];
+  // Other streams of the batch join the first before the gate, and wait for it after.
+  auto join = [&](void* from, void* to) -> Status {
+    void* event = nullptr;
+    HCCL_TRY(device_.check(rt.eventCreate(&event), "event creation"));
+    Status s = device_.check(rt.eventRecord(event, from), "event record");
+    if (!failed(s)) s = device_.check(rt.streamWaitEvent(to, event), "stream wait");
+    rt.eventDestroy(event);
+    return s;
+  };
+  for (size_t i = 1; i < streams.size(); ++i) HCCL_TRY(join(streams[i], primary));
+  if (device_.streamMemOps()) {
+    HCCL_TRY(device_.check(rt.streamWriteValue32(primary, deviceWords_, seq), "stream write value"));
+    HCCL_TRY(device_.check(rt.streamWaitValue32(primary, static_cast<uint32_t*>(deviceWords_) + 1, seq),
+                           "stream wait value"));
+  } else {
+    auto* g = new HostGate{words_, seq};
+    Status s = device_.check(rt.launchHostFunc(primary, hostGate, g), "host function launch");
+    if (failed(s)) {
+      delete g;
+      return s;
+    }
+  }
+  for (size_t i = 1; i < streams.size(); ++i) HCCL_TRY(join(primary, streams[i]));
+  return Status::Success;
+}
+
+Status DeviceQueue::enqueue(std::vector<std::unique_ptr<Operation>> ops) {
+  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  HCCL_TRY(device_.select());
+  std::vector<void*> streams;
+  for (auto& o : ops)
+    if (std::find(streams.begin(), streams.end(), o->stream) == streams.end()) streams.push_back(o->stream);
+  for (void* s : streams) {
+    int capturing = 0;
+    HCCL_TRY(device_.check(rt.streamIsCapturing(&capturing, s), "stream capture query"));
+    if (capturing)
+      return reject(Status::InvalidUsage,
+                    "rank %d: %s on a stream that is being captured into a graph: hccl does not "
+                    "support graph capture of collectives on GPU ranks yet; call it outside capture",
+                    comm_.rank(), collKindName(ops[0]->args.kind));
+  }
+  const uint32_t seq = ++nextSeq_;
+  HCCL_TRY(gate(streams, seq));
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    queue_.push_back(Batch{seq, std::move(ops)});
+  }
+  cv_.notify_one();
+  return Status::Success;
+}
+
+Status DeviceQueue::waitReached(uint32_t seq) {
+  const auto deadline = std::chrono::steady_clock::now() +
+                        std::chrono::duration<double>(comm_.config().timeoutSeconds);
+  for (int round = 0; !reached(loadWord(&words_[0]), seq); ++round) {
+    if (comm_.abortRequested()) return Status::Aborted;
+    if ((round & 255) == 0 && std::chrono::steady_clock::now() > deadline)
+      return fail(Status::RemoteError, "rank %d: the stream did not reach a collective within %.0f s",
+                  comm_.rank(), comm_.config().timeoutSeconds);
+    backoff(round);
+  }
+  return Status::Success;
+}
+
+void DeviceQueue::run(Batch& batch) {
+  std::lock_guard<std::mutex> busy(comm_.busy());
+  if (failed(comm_.state())) return;  // the stream is released; the error stays reported
+  std::vector<Operation*> ops;
+  for (auto& o : batch.ops) ops.push_back(o.get());
+  Status s = runInPieces(ops, staging_);
+  if (failed(s) && !failed(comm_.state())) {
+    comm_.setLastError(threadLastError());
+    comm_.fail(s);
+  }
+}
+
+void DeviceQueue::release(uint32_t seq) { storeWord(&words_[1], seq); }
+
+void DeviceQueue::loop() {
+  logSetThreadRank(comm_.rank());
+  device_.select();
+  for (;;) {
+    Batch batch;
+    {
+      std::unique_lock<std::mutex> lock(mutex_);
+      cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      batch = std::move(queue_.front());
+      queue_.pop_front();
+    }
+    Status s = waitReached(batch.seq);
+    if (!failed(s)) {
+      run(batch);
+    } else if (!failed(comm_.state())) {
+      comm_.setLastError(threadLastError());
+      comm_.fail(s);
+    }
+    release(batch.seq);
+  }
+}
+
+DeviceQueue* Communicator::deviceQueue() {
+  DeviceBackend* device = backend_->asDevice();
+  if (device == nullptr) return nullptr;
+  std::lock_guard<std::mutex> lock(gQueuesMutex);
+  if (!deviceQueue_) {
+    auto queue = std::make_unique<DeviceQueue>(*this, *device);
+    if (failed(queue->start())) return nullptr;
+    deviceQueue_ = std::move(queue);
+  }
+  return deviceQueue_.get();
+}
+
+Status executeWithDevices(std::vector<std::unique_ptr<Operation>>& ops) {
+  std::vector<Communicator*> comms;
+  for (auto& o : ops)
+    if (std::find(comms.begin(), comms.end(), o->comm) == comms.end()) comms.push_back(o->comm);
+  // GPU ranks first: they only queue, so one thread may drive GPU and CPU ranks of one clique.
+  std::vector<Operation*> hostOps;
+  for (Communicator* comm : comms) {
+    comm->joinInit();
+    if (failed(comm->state()))
+      return reject(comm->state(), "rank %d: the communicator is in an error state (%s); abort it",
+                    comm->rank(), statusName(comm->state()));
+    std::vector<std::unique_ptr<Operation>> mine;
+    for (auto& o : ops)
+      if (o && o->comm == comm) mine.push_back(std::move(o));
+    if (comm->backend().asDevice() == nullptr) {
+      for (auto& o : mine) hostOps.push_back(o.get());
+      for (auto& o : mine) ops.push_back(std::move(o));  // kept alive until run below
+      continue;
+    }
+    DeviceQueue* queue = comm->deviceQueue();
+    if (queue == nullptr) return reject(Status::SystemError, "rank %d: no progress thread for the GPU rank", comm->rank());
+    HCCL_TRY(queue->enqueue(std::move(mine)));
+  }
+  if (hostOps.empty()) return Status::Success;
+  std::sort(comms.begin(), comms.end());
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (Communicator* comm : comms)
+    if (comm->backend().asDevice() == nullptr) locks.emplace_back(comm->busy());
+  PieceStaging staging(nullptr);
+  return runInPieces(hostOps, staging);
+}
+
+}  // namespace hccl

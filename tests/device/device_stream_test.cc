@@ -1,0 +1,140 @@
+// Stream semantics of GPU ranks on the fake device runtime: a collective is ordered on the
+// caller's stream and asynchronous to the host; a capturing stream is refused with a clear
+// error; the loader falls back to the host backend with an INFO line saying why.
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "test_device.h"
+#include "mp_harness.h"
+
+namespace {
+
+mp::Options fakeOptions() {
+  mp::Options o;
+  o.env = {{"HCCL_BACKEND_PLUGIN", HCCL_TEST_PLUGIN_PATH}};
+  return o;
+}
+
+std::atomic<int> gBlock{1};
+void blockStream(void*) {
+  while (gBlock.load() != 0) std::this_thread::yield();
+}
+
+TEST(DeviceStream, CollectiveIsAsynchronousAndOrderedOnTheStream) {
+  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
+    const hcclDeviceRuntime_v1& rt = testdev::rt();
+    void* stream = nullptr;
+    ASSERT_EQ(rt.streamCreate(&stream), 0);
+    const size_t n = 100000;
+    std::vector<float> ones(n, 1.0f), zeros(n, 0.0f);
+    testdev::Buffer send(n * 4), recv(n * 4);
+    send.upload(ones.data(), stream);
+    recv.upload(zeros.data(), stream);
+    // Hold the stream: the collective must return at once and not touch recv yet.
+    gBlock = 1;
+    ASSERT_EQ(rt.launchHostFunc(stream, blockStream, nullptr), 0);
+    MP_ASSERT_OK(ncclAllReduce(send.data(), recv.data(), n, ncclFloat32, ncclSum, r.comm,
+                               static_cast<cudaStream_t>(stream)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    float first = -1;
+    memcpy(&first, recv.data(), 4);  // fake device memory is host memory
+    EXPECT_EQ(first, 0.0f) << "the collective ran before the stream reached it";
+    // Work queued after the call sees its result: the stream waits for the collective.
+    std::vector<float> after(n, -1.0f);
+    ASSERT_EQ(rt.copyAsync(after.data(), recv.data(), n * 4, stream), 0);
+    gBlock = 0;
+    ASSERT_EQ(rt.streamSynchronize(stream), 0);
+    for (size_t i = 0; i < n; i += 997) ASSERT_EQ(after[i], 2.0f) << i;
+    // ncclMemAlloc gives device memory on a GPU rank.
+    void* mem = nullptr;
+    MP_ASSERT_OK(ncclMemAlloc(&mem, 4096));
+    int device = -1;
+    rt.pointerDevice(&device, mem);
+    EXPECT_EQ(device, 0);
+    MP_EXPECT_OK(ncclMemFree(mem));
+    rt.streamDestroy(stream);
+  }, fakeOptions()));
+}
+
+TEST(DeviceStream, ManyQueuedCallsCompleteInOrder) {
+  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
+    const hcclDeviceRuntime_v1& rt = testdev::rt();
+    void* stream = nullptr;
+    ASSERT_EQ(rt.streamCreate(&stream), 0);
+    const size_t n = 4096;
+    std::vector<int32_t> one(n, 1);
+    testdev::Buffer buf(n * 4);
+    buf.upload(one.data(), stream);
+    // In place, 10 times: each call doubles what the previous one left.
+    for (int i = 0; i < 10; ++i)
+      MP_ASSERT_OK(ncclAllReduce(buf.data(), buf.data(), n, ncclInt32, ncclSum, r.comm,
+                                 static_cast<cudaStream_t>(stream)));
+    std::vector<char> out = buf.download(stream);
+    int32_t v = 0;
+    memcpy(&v, out.data() + 4 * (n - 1), 4);
+    EXPECT_EQ(v, 1024);
+    rt.streamDestroy(stream);
+  }, fakeOptions()));
+}
+
+TEST(DeviceStream, GraphCaptureIsRefusedClearly) {
+  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
+    const hcclDeviceRuntime_v1& rt = testdev::rt();
+    void* stream = nullptr;
+    ASSERT_EQ(rt.streamCreate(&stream), 0);
+    testdev::Buffer buf(64);
+    testdev::setCapturing(stream, 1);
+    EXPECT_EQ(ncclAllReduce(buf.data(), buf.data(), 16, ncclFloat32, ncclSum, r.comm,
+                            static_cast<cudaStream_t>(stream)),
+              ncclInvalidUsage);
+    EXPECT_NE(mp::lastError(r.comm).find("captured"), std::string::npos) << mp::lastError(r.comm);
+    testdev::setCapturing(stream, 0);
+    // The communicator is still usable afterwards.
+    MP_EXPECT_OK(ncclAllReduce(buf.data(), buf.data(), 16, ncclFloat32, ncclSum, r.comm,
+                               static_cast<cudaStream_t>(stream)));
+    rt.streamSynchronize(stream);
+    rt.streamDestroy(stream);
+  }, fakeOptions()));
+}
+
+std::string readAll(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream s;
+  s << f.rdbuf();
+  return s.str();
+}
+
+// One rank with the given environment; returns its NCCL_DEBUG=INFO log.
+std::string logOfOneRank(std::vector<std::pair<std::string, std::string>> env) {
+  char dir[] = "/tmp/hccl-devlog-XXXXXX";
+  EXPECT_NE(mkdtemp(dir), nullptr);
+  const std::string file = std::string(dir) + "/log";
+  mp::Options o;
+  o.env = std::move(env);
+  o.env.push_back({"NCCL_DEBUG", "INFO"});
+  o.env.push_back({"NCCL_DEBUG_FILE", file});
+  EXPECT_TRUE(mp::run(1, [](mp::Rank&) {}, o));
+  std::string text = readAll(file);
+  unlink(file.c_str());
+  rmdir(dir);
+  return text;
+}
+
+TEST(DeviceLoader, FallsBackToTheHostWithAReason) {
+  std::string log = logOfOneRank({{"HCCL_BACKEND", "cuda"}, {"HCCL_BACKEND_PLUGIN", "/nonexistent/libhccl-cuda.so"}});
+  EXPECT_NE(log.find("host backend: no device plugin"), std::string::npos) << log;
+  log = logOfOneRank({{"HCCL_BACKEND_PLUGIN", HCCL_TEST_PLUGIN_PATH}, {"HCCL_FAKEDEV_FAIL_INIT", "1"}});
+  EXPECT_NE(log.find("host backend: fakedev plugin has no usable driver or device"), std::string::npos) << log;
+  log = logOfOneRank({});
+  EXPECT_NE(log.find("host backend: the process uses no GPU runtime"), std::string::npos) << log;
+  log = logOfOneRank({{"HCCL_BACKEND_PLUGIN", HCCL_TEST_PLUGIN_PATH}});
+  EXPECT_NE(log.find("fakedev backend: device 0"), std::string::npos) << log;
+  EXPECT_NE(log.find("(fakedev backend)"), std::string::npos) << log;
+}
+
+}  // namespace

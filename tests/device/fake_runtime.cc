@@ -1,0 +1,328 @@
+// libhccl-fakedev.so: the device runtime table filled with host memory and threads, so CI
+// runs the whole device path (loader, stream gates, staging, kernels) without a GPU.
+// "Device" memory is heap memory the fake remembers (pointerDevice knows it), each stream is a
+// worker thread executing its commands in order, write/wait value poll the word, events count
+// the commands a stream has finished, and kernels are the shared kernel source run on the CPU
+// (host_shim.h). Test hooks (environment, read here because this is a test artifact):
+// HCCL_FAKEDEV_FAIL_INIT=1 (no driver), HCCL_FAKEDEV_NO_MEMOPS=1 (host-function gate),
+// HCCL_FAKEDEV_COUNT=n (devices, default 1).
+#include <sched.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "backends/common/device_runtime.h"
+#include "host_shim.h"
+
+namespace {
+
+constexpr int kOk = 0, kInvalid = 1, kNotReady = 600, kNoDriver = 35, kUnsupported = 801;
+constexpr int kSmCount = 4;
+
+bool envFlag(const char* name) {
+  const char* v = getenv(name);
+  return v != nullptr && strcmp(v, "1") == 0;
+}
+
+// ---- streams ----------------------------------------------------------------------------------
+
+class Stream {
+ public:
+  Stream() : worker_([this] { loop(); }) {}
+  ~Stream() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stop_ = true;
+    }
+    cv_.notify_all();
+    worker_.join();
+  }
+  void push(std::function<void()> command) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      queue_.push_back(std::move(command));
+      ++submitted_;
+    }
+    cv_.notify_all();
+  }
+  void synchronize() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    const uint64_t target = submitted_;
+    done_.wait(lock, [&] { return completed_ >= target; });
+  }
+  std::atomic<int> capturing{0};
+
+ private:
+  void loop() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    for (;;) {
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty(); });
+      if (queue_.empty()) return;
+      std::function<void()> command = std::move(queue_.front());
+      queue_.pop_front();
+      lock.unlock();
+      command();
+      lock.lock();
+      ++completed_;
+      done_.notify_all();
+    }
+  }
+  std::mutex mutex_;
+  std::condition_variable cv_, done_;
+  std::deque<std::function<void()>> queue_;
+  uint64_t submitted_ = 0, completed_ = 0;
+  bool stop_ = false;
+  std::thread worker_;
+};
+
+Stream* stream(void* s) {
+  // The NULL stream is one process-wide stream, as CUDA's legacy default stream.
+  static Stream* legacy = new Stream();
+  return s == nullptr ? legacy : static_cast<Stream*>(s);
+}
+
+struct EventState {
+  std::atomic<uint64_t> recorded{0}, completed{0};
+};
+using Event = std::shared_ptr<EventState>;
+Event& event(void* e) { return *static_cast<Event*>(e); }
+
+void spinUntil(const std::function<bool()>& ready) {
+  while (!ready()) sched_yield();
+}
+
+// ---- memory -----------------------------------------------------------------------------------
+
+thread_local int tDevice = 0;
+std::mutex gMemMutex;
+std::map<uintptr_t, std::pair<size_t, int>>& deviceBlocks() {
+  static auto* blocks = new std::map<uintptr_t, std::pair<size_t, int>>();
+  return *blocks;
+}
+
+int init() { return envFlag("HCCL_FAKEDEV_FAIL_INIT") ? kNoDriver : kOk; }
+const char* errorText(int code) {
+  switch (code) {
+    case kOk: return "no error";
+    case kNoDriver: return "fake driver absent (HCCL_FAKEDEV_FAIL_INIT=1)";
+    case kNotReady: return "not ready";
+    case kUnsupported: return "operation not supported";
+  }
+  return "invalid argument";
+}
+int deviceCount(int* count) {
+  const char* v = getenv("HCCL_FAKEDEV_COUNT");
+  *count = v != nullptr ? atoi(v) : 1;
+  return kOk;
+}
+int getDevice(int* device) {
+  *device = tDevice;
+  return kOk;
+}
+int setDevice(int device) {
+  int count = 0;
+  deviceCount(&count);
+  if (device < 0 || device >= count) return kInvalid;
+  tDevice = device;
+  return kOk;
+}
+int pciBusId(char* out, int len, int device) {
+  snprintf(out, len, "0000:%02x:00.0", 0xf0 + device);
+  return kOk;
+}
+int multiProcessorCount(int* count, int) {
+  *count = kSmCount;
+  return kOk;
+}
+
+int deviceAlloc(void** ptr, size_t bytes) {
+  void* p = nullptr;
+  if (posix_memalign(&p, 256, bytes == 0 ? 1 : bytes) != 0) return kInvalid;
+  memset(p, 0xA5, bytes);  // device memory starts as garbage
+  std::lock_guard<std::mutex> lock(gMemMutex);
+  deviceBlocks()[reinterpret_cast<uintptr_t>(p)] = {bytes == 0 ? 1 : bytes, tDevice};
+  *ptr = p;
+  return kOk;
+}
+int deviceFree(void* ptr) {
+  std::lock_guard<std::mutex> lock(gMemMutex);
+  if (deviceBlocks().erase(reinterpret_cast<uintptr_t>(ptr)) != 1) return kInvalid;
+  free(ptr);
+  return kOk;
+}
+int hostAlloc(void** ptr, size_t bytes) {
+  return posix_memalign(ptr, 4096, bytes == 0 ? 1 : bytes) == 0 ? kOk : kInvalid;
+}
+int hostFree(void* ptr) {
+  free(ptr);
+  return kOk;
+}
+int hostRegister(void*, size_t) { return kOk; }
+int hostUnregister(void*) { return kOk; }
+int hostDevicePointer(void** devicePtr, void* hostPtr) {
+  *devicePtr = hostPtr;
+  return kOk;
+}
+int pointerDevice(int* device, const void* ptr) {
+  std::lock_guard<std::mutex> lock(gMemMutex);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
+  auto it = deviceBlocks().upper_bound(p);
+  *device = -1;
+  if (it != deviceBlocks().begin()) {
+    --it;
+    if (p < it->first + it->second.first) *device = it->second.second;
+  }
+  return kOk;
+}
+
+int copyAsync(void* dst, const void* src, size_t bytes, void* s) {
+  stream(s)->push([=] { memmove(dst, src, bytes); });
+  return kOk;
+}
+
+// ---- streams and events -------------------------------------------------------------------
+
+int streamCreate(void** s) {
+  *s = new Stream();
+  return kOk;
+}
+int streamDestroy(void* s) {
+  stream(s)->synchronize();
+  delete static_cast<Stream*>(s);
+  return kOk;
+}
+int streamSynchronize(void* s) {
+  stream(s)->synchronize();
+  return kOk;
+}
+int streamIsCapturing(int* capturing, void* s) {
+  *capturing = stream(s)->capturing.load();
+  return kOk;
+}
+int eventCreate(void** e) {
+  *e = new Event(std::make_shared<EventState>());
+  return kOk;
+}
+int eventDestroy(void* e) {
+  delete static_cast<Event*>(e);
+  return kOk;
+}
+int eventRecord(void* e, void* s) {
+  Event ev = event(e);
+  const uint64_t gen = ++ev->recorded;
+  stream(s)->push([ev, gen] {
+    uint64_t seen = ev->completed.load();
+    while (seen < gen && !ev->completed.compare_exchange_weak(seen, gen)) {
+    }
+  });
+  return kOk;
+}
+int eventQuery(void* e) {
+  Event& ev = event(e);
+  return ev->completed.load() >= ev->recorded.load() ? 0 : 1;
+}
+int eventSynchronize(void* e) {
+  Event ev = event(e);
+  const uint64_t target = ev->recorded.load();
+  spinUntil([&] { return ev->completed.load() >= target; });
+  return kOk;
+}
+int streamWaitEvent(void* s, void* e) {
+  Event ev = event(e);
+  const uint64_t target = ev->recorded.load();
+  stream(s)->push([ev, target] { spinUntil([&] { return ev->completed.load() >= target; }); });
+  return kOk;
+}
+
+int streamMemOpsSupported(int* supported, int) {
+  *supported = envFlag("HCCL_FAKEDEV_NO_MEMOPS") ? 0 : 1;
+  return kOk;
+}
+int streamWriteValue32(void* s, void* word, uint32_t value) {
+  if (envFlag("HCCL_FAKEDEV_NO_MEMOPS")) return kUnsupported;
+  auto* w = static_cast<uint32_t*>(word);
+  stream(s)->push([w, value] { __atomic_store_n(w, value, __ATOMIC_RELEASE); });
+  return kOk;
+}
+int streamWaitValue32(void* s, void* word, uint32_t value) {
+  if (envFlag("HCCL_FAKEDEV_NO_MEMOPS")) return kUnsupported;
+  auto* w = static_cast<uint32_t*>(word);
+  stream(s)->push([w, value] {
+    spinUntil([&] { return static_cast<int32_t>(__atomic_load_n(w, __ATOMIC_ACQUIRE) - value) >= 0; });
+  });
+  return kOk;
+}
+int launchHostFunc(void* s, void (*fn)(void*), void* arg) {
+  stream(s)->push([fn, arg] { fn(arg); });
+  return kOk;
+}
+
+// Same-process handles: the pointer itself.
+int ipcGetHandle(void* handle, void* devicePtr) {
+  memset(handle, 0, HCCL_DEVICE_IPC_HANDLE_BYTES);
+  memcpy(handle, &devicePtr, sizeof(devicePtr));
+  return kOk;
+}
+int ipcOpenHandle(void** devicePtr, const void* handle) {
+  memcpy(devicePtr, handle, sizeof(*devicePtr));
+  return kOk;
+}
+int ipcCloseHandle(void*) { return kOk; }
+
+// ---- kernels --------------------------------------------------------------------------------
+
+int reduce(void* dst, void* dst2, const void* a, const void* b, size_t count, int type, int op,
+           void* s) {
+  if (type < 0 || type > 11 || op < 0 || op > 3) return kInvalid;
+  stream(s)->push([=] {
+    hccl::dev::launchReduce(hccl::dev::HostLauncher{}, kSmCount, dst, dst2, a, b, count, type, op);
+  });
+  return kOk;
+}
+int scale(void* dst, const void* src, size_t count, int type, const void* scalar, void* s) {
+  if (type < 0 || type > 11) return kInvalid;
+  uint64_t value = 0;
+  memcpy(&value, scalar, 8);  // the scalar is read at launch, as a kernel argument would be
+  stream(s)->push([=] {
+    hccl::dev::launchScale(hccl::dev::HostLauncher{}, kSmCount, dst, src, count, type, &value);
+  });
+  return kOk;
+}
+int divide(void* buf, size_t count, int type, int divisor, void* s) {
+  if (type < 0 || type > 11) return kInvalid;
+  stream(s)->push([=] {
+    hccl::dev::launchDivide(hccl::dev::HostLauncher{}, kSmCount, buf, count, type, divisor);
+  });
+  return kOk;
+}
+
+const hcclDeviceRuntime_v1 kTable = {
+    HCCL_DEVICE_RUNTIME_VERSION, hcclDeviceKindCuda, "fakedev", init, errorText,
+    deviceCount, getDevice, setDevice, pciBusId, multiProcessorCount,
+    deviceAlloc, deviceFree, hostAlloc, hostFree, hostRegister, hostUnregister, hostDevicePointer,
+    pointerDevice, copyAsync,
+    streamCreate, streamDestroy, streamSynchronize, streamWaitEvent, streamIsCapturing,
+    eventCreate, eventDestroy, eventRecord, eventQuery, eventSynchronize,
+    streamMemOpsSupported, streamWriteValue32, streamWaitValue32, launchHostFunc,
+    ipcGetHandle, ipcOpenHandle, ipcCloseHandle,
+    reduce, scale, divide};
+
+}  // namespace
+
+extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v1* hcclDeviceRuntimeGet(
+    int version) {
+  return version == HCCL_DEVICE_RUNTIME_VERSION ? &kTable : nullptr;
+}
+
+// Test hook: marks a stream as being captured into a graph (or not).
+extern "C" __attribute__((visibility("default"))) void hcclFakeDevSetCapturing(void* s, int on) {
+  stream(s)->capturing = on;
+}

@@ -1,0 +1,91 @@
+// The cost model's choices, the executor's entry point and the NCCL_ALGO names.
+#include <gtest/gtest.h>
+
+#include "sim_cluster.h"
+#include "topology/cost_model.h"
+
+namespace hccl::topo {
+namespace {
+
+CollArgs allReduce(int nranks, size_t bytes) {
+  CollArgs a;
+  a.nranks = nranks;
+  a.elemSize = 4;
+  a.count = bytes / 4;
+  return a;
+}
+
+TEST(CostModel, OneNodeKeepsTheRuleWithoutTopology) {
+  Topology t = makeCluster(1, 0, 8, 100, 100);
+  EXPECT_EQ(choose(allReduce(8, 4096), t).algorithm, Algorithm::RecursiveDoubling);
+  EXPECT_EQ(choose(allReduce(8, size_t{64} << 10), t).algorithm, Algorithm::RecursiveDoubling);
+  EXPECT_EQ(choose(allReduce(8, size_t{1} << 20), t).algorithm, Algorithm::Ring);
+}
+
+TEST(CostModel, WithoutTopologyPlansAsBefore) {
+  CollArgs a = allReduce(4, size_t{1} << 20);
+  a.rank = 1;
+  EXPECT_EQ(planWithTopology(a).describe(), planCollective(a).describe());
+}
+
+TEST(CostModel, HeterogeneousLargeMessagesGoWeightedSmallOnesSkipTheRing) {
+  Topology t = makeCluster(8, 8, 8, 400, 200);
+  EXPECT_EQ(choose(allReduce(t.nranks(), size_t{1} << 30), t).algorithm, Algorithm::Weighted);
+  // 2(n-1) latencies of a 128-rank ring cost more than a few exchanges for 1 KiB.
+  EXPECT_NE(choose(allReduce(t.nranks(), 1024), t).algorithm, Algorithm::Ring);
+}
+
+TEST(CostModel, OverrideFixesThePlanner) {
+  Topology t = makeCluster(4, 4, 2, 400, 200);
+  for (Algorithm algorithm : {Algorithm::Ring, Algorithm::Tree, Algorithm::RecursiveDoubling,
+                              Algorithm::HalvingDoubling, Algorithm::Hierarchical, Algorithm::Weighted}) {
+    CollArgs a = allReduce(t.nranks(), size_t{16} << 20);
+    a.algorithm = algorithm;
+    EXPECT_EQ(choose(a, t).algorithm, algorithm);
+    EXPECT_NE(describeChoice(a, t).find("NCCL_ALGO"), std::string::npos);
+  }
+}
+
+TEST(CostModel, EstimateIsPositiveAndGrowsWithSize) {
+  Topology t = makeCluster(2, 2, 4, 400, 200);
+  const double small = estimateSeconds(allReduce(t.nranks(), size_t{1} << 20), t);
+  const double large = estimateSeconds(allReduce(t.nranks(), size_t{1} << 28), t);
+  EXPECT_GT(small, 0);
+  EXPECT_GT(large, small);
+}
+
+TEST(CostModel, DescribeNamesPlannerAndRing) {
+  Topology t = makeCluster(2, 2, 2, 400, 200);
+  CollArgs a = allReduce(t.nranks(), size_t{256} << 20);
+  std::string text = describeChoice(a, t);
+  EXPECT_NE(text.find("weighted"), std::string::npos) << text;
+  EXPECT_NE(text.find("ring 0: 0 1 2 3"), std::string::npos) << text;
+  EXPECT_NE(text.find("node shares"), std::string::npos) << text;
+}
+
+TEST(CostModel, PlansWithTopologyAreAPlannersPlans) {
+  Topology t = makeCluster(2, 1, 2, 400, 200);
+  CollArgs a = allReduce(t.nranks(), size_t{8} << 20);
+  a.topology = &t;
+  a.rank = 3;
+  Plan plan = planWithTopology(a);
+  EXPECT_FALSE(plan.phases.empty());
+}
+
+TEST(CostModel, AlgorithmNames) {
+  Algorithm a;
+  EXPECT_TRUE(parseAlgorithm("Ring", &a));
+  EXPECT_EQ(a, Algorithm::Ring);
+  EXPECT_TRUE(parseAlgorithm("TREE", &a));
+  EXPECT_EQ(a, Algorithm::Tree);
+  EXPECT_TRUE(parseAlgorithm("rd", &a));
+  EXPECT_EQ(a, Algorithm::RecursiveDoubling);
+  EXPECT_TRUE(parseAlgorithm("halving_doubling", &a));
+  EXPECT_EQ(a, Algorithm::HalvingDoubling);
+  EXPECT_TRUE(parseAlgorithm("Weighted", &a));
+  EXPECT_EQ(a, Algorithm::Weighted);
+  EXPECT_FALSE(parseAlgorithm("collnet", &a));
+}
+
+}  // namespace
+}  // namespace hccl::topo

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# gpu-check.sh: on a machine with an NVIDIA GPU, build hccl with its CUDA backend and run every
+# GPU check in one go, then print a short table.
+#   - GoogleTest GPU suite: kernels bit for bit against the host backend; every collective x
+#     datatype x op with 2 and 4 ranks on one GPU, and 2 GPU ranks + 2 CPU ranks
+#   - the device path on the fake runtime (what CI runs), for comparison
+#   - PyTorch (torch.distributed "nccl" with LD_PRELOAD=libnccl.so.2): 2 processes on one GPU
+#   - kernel bandwidth per datatype vs device-to-device copy bandwidth (same run)
+#   - 8-byte all_reduce latency on one rank under PyTorch: hccl vs NVIDIA NCCL
+# usage: tools/gpu-check.sh [build-dir]   (default: build-gpu next to the sources)
+# Without a GPU it says so and exits 0 after building.
+set -u
+src=$(cd "$(dirname "$0")/.." && pwd)
+build=${1:-$src/build-gpu}
+python=${PYTHON:-python3}
+declare -a rows
+
+row() { rows+=("$(printf '%-44s %s' "$1" "$2")"); }
+
+generator=()
+[ ! -e "$build/CMakeCache.txt" ] && command -v ninja >/dev/null && generator=(-G Ninja)
+echo "== configure and build ($build)"
+if ! cmake -S "$src" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.configure.log" 2>&1 ||
+   ! cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1; then
+  echo "gpu-check: build failed; see $build.configure.log and $build.build.log"
+  tail -30 "$build.build.log" 2>/dev/null
+  exit 1
+fi
+if [ ! -e "$build/lib/libhccl-cuda.so" ]; then
+  echo "gpu-check: libhccl-cuda.so was not built (nvcc not found?)"
+  exit 1
+fi
+if ! nvidia-smi -L >/dev/null 2>&1; then
+  echo "gpu-check: SKIPPED: no NVIDIA GPU here (nvidia-smi -L failed); the build is fine"
+  exit 0
+fi
+nvidia-smi -L
+
+gtest() {  # name binary [filter]
+  local log="$build/gpu-check.$1.log"
+  "$build/bin/$2" ${3:+--gtest_filter=$3} >"$log" 2>&1
+  local rc=$?
+  local passed skipped failed
+  passed=$(grep -c '^\[       OK \]' "$log")
+  skipped=$(grep -c '^\[  SKIPPED \]' "$log")
+  failed=$(grep -c '^\[  FAILED  \].*(' "$log")
+  row "$1" "$([ $rc -eq 0 ] && echo PASS || echo FAIL) ($passed ok, $skipped skipped, $failed failed; $log)"
+}
+
+echo "== GoogleTest: GPU suite"
+gtest "gtest gpu kernels = host (bitwise)" hccl_gpu_kernel_tests
+gtest "gtest gpu 2,4 ranks/1 GPU; 2 GPU+2 CPU" hccl_gpu_tests
+gtest "gtest device path (fake runtime)" hccl_device_tests
+
+echo "== PyTorch"
+lib=$build/lib/libnccl.so.2
+torchlog=$build/gpu-check.torch.log
+LD_PRELOAD=$lib "$python" -m torch.distributed.run --standalone --nproc_per_node=2 \
+  "$src/tests/gpu/torch_check.py" --same-gpu >"$torchlog" 2>&1
+rc=$?
+if grep -q "torch_check: SKIPPED" "$torchlog"; then
+  row "torch 2 procs on 1 GPU (LD_PRELOAD)" "$(grep -m1 'SKIPPED' "$torchlog")"
+else
+  row "torch 2 procs on 1 GPU (LD_PRELOAD)" "$([ $rc -eq 0 ] && grep -q 'torch_check: PASS' "$torchlog" && echo PASS || echo "FAIL ($torchlog)")"
+fi
+lat() { grep -o 'latency_us=[0-9.]*' "$1" | cut -d= -f2; }
+LD_PRELOAD=$lib "$python" "$src/tests/gpu/torch_check.py" --latency >"$build/gpu-check.lat-hccl.log" 2>&1
+"$python" "$src/tests/gpu/torch_check.py" --latency >"$build/gpu-check.lat-nccl.log" 2>&1
+row "8-byte all_reduce, 1 rank, torch: hccl" "$(lat "$build/gpu-check.lat-hccl.log") us"
+row "8-byte all_reduce, 1 rank, torch: NCCL" "$(lat "$build/gpu-check.lat-nccl.log") us"
+
+echo "== kernel bandwidth"
+bwlog=$build/gpu-check.kernel-bw.log
+"$build/bin/hccl-gpu-kernel-bw" | tee "$bwlog"
+while read -r type sum copy ratio; do
+  row "kernel sum $type vs d2d copy" "$sum GB/s vs $copy GB/s ($ratio)"
+done < <(grep -v '^#' "$bwlog" | tail -n +2)
+
+echo
+echo "== gpu-check summary"
+printf '%s\n' "${rows[@]}"
+if printf '%s\n' "${rows[@]}" | grep -q FAIL; then exit 1; fi
