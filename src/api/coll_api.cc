@@ -85,7 +85,6 @@ Status checkAndBuild(Communicator* comm, const Call& c, std::unique_ptr<Operatio
   op->args.inPlace = c.send == c.recv;
   op->args.recursiveDoublingMaxBytes = comm->config().recursiveDoublingMaxBytes;
   op->args.algorithm = comm->config().allReduceAlgorithm;
-  op->args.topology = &comm->topology();
   op->send = static_cast<const char*>(c.send);
   op->recv = static_cast<char*>(c.recv);
   if (c.kind == CollKind::Send) op->tagBase = comm->nextSendTag(c.root);

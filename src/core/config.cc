@@ -40,6 +40,7 @@ Config Config::fromEnvironment() {
   if (!algo.empty() && !parseAlgorithm(algo, &c.allReduceAlgorithm))
     HCCL_WARN("NCCL_ALGO=%s is not an hccl schedule (ring, tree, rd, rhd, hierarchical, weighted); choosing by size",
               algo.c_str());
+  c.fp8Encoding = fp8EncodingFromEnvironment();
   int64_t b = blockingParam.get();
   if (b == 0 || b == 1) c.blocking = b == 1;
   return c;

@@ -6,6 +6,7 @@
 #include <string>
 
 #include "algorithms/planner.h"
+#include "core/fp8_encoding.h"
 
 namespace hccl {
 
@@ -18,6 +19,7 @@ struct Config {
   size_t eagerBytes = size_t{64} << 10;  // messages sent without waiting for a grant
   size_t recursiveDoublingMaxBytes = size_t{64} << 10;  // AllReduce switches to ring above
   Algorithm allReduceAlgorithm = Algorithm::Auto;  // NCCL_ALGO (parseAlgorithm's names)
+  Fp8Encoding fp8Encoding = Fp8Encoding::Ocp;      // of this rank's fp8 buffers (HCCL_FP8_FORMAT)
 
   // The eager credit window per peer: a quarter of the staging, at least four eager messages.
   size_t eagerWindow() const;

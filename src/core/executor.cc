@@ -10,7 +10,6 @@
 #include "core/comm.h"
 #include "core/error.h"
 #include "core/log.h"
-#include "topology/cost_model.h"
 
 namespace hccl {
 namespace {
@@ -23,13 +22,35 @@ constexpr auto kSpinTime = std::chrono::microseconds(10);
 constexpr auto kYieldTime = std::chrono::milliseconds(2);
 constexpr auto kLivenessInterval = std::chrono::milliseconds(20);
 
-// Elements of the input a PreMulSum scales, and of the output Avg divides on this rank.
-size_t inputCount(const Operation& o) {
-  return o.args.kind == CollKind::ReduceScatter ? o.args.count * o.args.nranks : o.args.count;
+// Elements of the input this rank reads (what PreMulSum scales and an FNUZ rank converts), and
+// of the output it writes (what Avg divides and an FNUZ rank converts back).
+size_t inputElements(const Operation& o) {
+  const CollArgs& a = o.args;
+  const bool root = a.rank == a.root;
+  switch (a.kind) {
+    case CollKind::ReduceScatter: case CollKind::AllToAll: return a.count * a.nranks;
+    case CollKind::Broadcast: return root ? a.count : 0;
+    case CollKind::Scatter: return root ? a.count * a.nranks : 0;
+    case CollKind::Recv: return 0;
+    default: return a.count;
+  }
 }
-size_t resultCount(const Operation& o) {
-  if (o.args.kind == CollKind::Reduce && o.args.rank != o.args.root) return 0;
-  return o.args.count;
+size_t outputElements(const Operation& o) {
+  const CollArgs& a = o.args;
+  const bool root = a.rank == a.root;
+  switch (a.kind) {
+    case CollKind::AllGather: case CollKind::AllToAll: return a.count * a.nranks;
+    case CollKind::Reduce: return root ? a.count : 0;
+    case CollKind::Gather: return root ? a.count * a.nranks : 0;
+    case CollKind::Send: return 0;
+    default: return a.count;
+  }
+}
+
+// fp8 buffers of a rank that declared FNUZ travel and reduce as OCP (core/fp8_encoding.h).
+bool convertsFp8(const Operation& o) {
+  return o.comm->config().fp8Encoding == Fp8Encoding::Fnuz &&
+         (o.type == DataType::Float8e4m3 || o.type == DataType::Float8e5m2);
 }
 
 char* resolve(Operation& o, const Region& r) {
@@ -43,15 +64,24 @@ char* resolve(Operation& o, const Region& r) {
 
 Status start(Operation& o) {
   Communicator& comm = *o.comm;
-  o.plan = topo::planWithTopology(o.args);  // planCollective(o.args) when args.topology is null
-  size_t scaledBytes = o.preMultiply ? inputCount(o) * dataTypeSize(o.type) : 0;
-  if (o.plan.scratchBytes + scaledBytes > 0) {
-    o.scratch = comm.scratch(o.plan.scratchBytes + scaledBytes);
-    if (o.preMultiply) {
-      char* scaled = o.scratch + o.plan.scratchBytes;
-      HCCL_TRY(comm.backend().scale(scaled, o.send, inputCount(o), o.type, o.scalar));
-      o.send = scaled;
+  o.plan = comm.schedules().plan(o.args);
+  // The input is staged in scratch when it must change before it is sent: converted from FNUZ,
+  // scaled by PreMulSum's factor, or both.
+  const size_t inputs = inputElements(o);
+  const bool convert = convertsFp8(o) && inputs > 0;
+  const size_t stagedBytes = convert || o.preMultiply ? inputs * dataTypeSize(o.type) : 0;
+  if (o.plan.scratchBytes + stagedBytes > 0) o.scratch = comm.scratch(o.plan.scratchBytes + stagedBytes);
+  if (stagedBytes > 0) {
+    char* staged = o.scratch + o.plan.scratchBytes;
+    const char* input = o.send;
+    if (convert) {
+      const uint8_t* toOcp = fp8ConversionTable(o.type, Fp8Encoding::Fnuz, Fp8Encoding::Ocp);
+      convertFp8(reinterpret_cast<uint8_t*>(staged), reinterpret_cast<const uint8_t*>(input), inputs, toOcp);
+      if (o.preMultiply) o.scalar[0] = toOcp[o.scalar[0]];
+      input = staged;
     }
+    if (o.preMultiply) HCCL_TRY(comm.backend().scale(staged, input, inputs, o.type, o.scalar));
+    o.send = staged;
   }
   HCCL_TRACE(Coll, "%s seq tag 0x%llx plan:\n%s", collKindName(o.args.kind),
              static_cast<unsigned long long>(o.tagBase), o.plan.describe().c_str());
@@ -97,8 +127,11 @@ Status startPhase(Operation& o) {
 }
 
 Status finish(Operation& o) {
-  if (o.average && resultCount(o) > 0)
-    HCCL_TRY(o.comm->backend().divide(o.recv, resultCount(o), o.type, o.args.nranks));
+  const size_t outputs = outputElements(o);
+  if (o.average && outputs > 0) HCCL_TRY(o.comm->backend().divide(o.recv, outputs, o.type, o.args.nranks));
+  if (convertsFp8(o) && outputs > 0)
+    convertFp8(reinterpret_cast<uint8_t*>(o.recv), reinterpret_cast<const uint8_t*>(o.recv), outputs,
+               fp8ConversionTable(o.type, Fp8Encoding::Ocp, Fp8Encoding::Fnuz));
   o.done = true;
   return Status::Success;
 }

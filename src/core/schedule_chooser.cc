@@ -1,0 +1,42 @@
+#include "core/schedule_chooser.h"
+
+#include "core/log.h"
+
+namespace hccl {
+namespace {
+
+uint64_t keyOf(const CollArgs& args) {
+  uint64_t bytes = static_cast<uint64_t>(args.count) * args.elemSize;
+  return (bytes << 16) | (static_cast<uint64_t>(args.algorithm) << 8) | static_cast<uint64_t>(args.kind);
+}
+
+}  // namespace
+
+void ScheduleChooser::setTopology(const topo::Topology* topology) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  topology_ = topology;
+  layout_ = topology->nodes.size() > 1 ? topo::planLayout(*topology) : PlanLayout{};
+  choices_.clear();
+}
+
+Plan ScheduleChooser::plan(const CollArgs& args) {
+  // One node (or no topology): the planners' own rule by size, with nothing to weigh.
+  if (layout_.nodes.size() <= 1 || topology_->nranks() != args.nranks) return planCollective(args);
+  topo::Choice choice;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const uint64_t key = keyOf(args);
+    auto found = choices_.find(key);
+    if (found != choices_.end()) {
+      choice = found->second;
+    } else {
+      choice = topo::choose(args, *topology_);
+      if (choices_.size() >= kMaxRemembered) choices_.clear();
+      choices_.emplace(key, choice);
+      if (args.rank == 0) HCCL_INFO(Tune, "%s", topo::describeChoice(args, *topology_).c_str());
+    }
+  }
+  return topo::planWithChoice(args, layout_, choice);
+}
+
+}  // namespace hccl
