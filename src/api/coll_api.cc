@@ -197,3 +197,21 @@ NCCL_API ncclResult_t ncclGroupEnd() {
   return guarded(nullptr, [] { return groupEnd(); });
 }
 NCCL_PROFILING_ALIAS(ncclGroupEnd);
+
+// NCCL_SIM_INFO_INITIALIZER's magic; the estimate is reported in microseconds.
+constexpr unsigned kSimInfoMagic = 0x74685283u;
+
+NCCL_API ncclResult_t ncclGroupSimulateEnd(ncclSimInfo_t* simInfo) {
+  return guarded(nullptr, [&] {
+    if (simInfo == nullptr) return reject(Status::InvalidArgument, "ncclGroupSimulateEnd: simInfo is NULL");
+    if (simInfo->magic != kSimInfoMagic || simInfo->size < sizeof(ncclSimInfo_t))
+      return reject(Status::InvalidArgument,
+                    "ncclGroupSimulateEnd: simInfo was not set from NCCL_SIM_INFO_INITIALIZER (size %zu, magic 0x%x)",
+                    simInfo->size, simInfo->magic);
+    double seconds = 0;
+    HCCL_TRY(groupSimulateEnd(&seconds));
+    simInfo->estimatedTime = static_cast<float>(seconds * 1e6);
+    return Status::Success;
+  });
+}
+NCCL_PROFILING_ALIAS(ncclGroupSimulateEnd);

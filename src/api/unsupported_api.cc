@@ -37,11 +37,6 @@ NCCL_API ncclResult_t ncclCommShrink(ncclComm_t comm, int*, int, ncclComm_t* new
 }
 NCCL_PROFILING_ALIAS(ncclCommShrink);
 
-NCCL_API ncclResult_t ncclGroupSimulateEnd(ncclSimInfo_t*) {
-  return unsupported(nullptr, "ncclGroupSimulateEnd", "the cost model is not built yet");
-}
-NCCL_PROFILING_ALIAS(ncclGroupSimulateEnd);
-
 NCCL_API ncclResult_t ncclDevCommCreate(ncclComm_t comm, ncclDevCommRequirements_t const*, ncclDevComm_t*) {
   return unsupported(comm, "ncclDevCommCreate", "device communicators need a GPU backend with symmetric memory");
 }

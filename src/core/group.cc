@@ -9,6 +9,7 @@
 #include "core/device_queue.h"
 #include "core/error.h"
 #include "core/executor.h"
+#include "topology/cost_model.h"
 
 namespace hccl {
 namespace {
@@ -192,6 +193,30 @@ Status groupEnd() {
   HCCL_TRY(execute(ops));
   for (PendingInit& p : inits)
     if (p.comm->state() == Status::InProgress) return Status::InProgress;
+  return Status::Success;
+}
+
+Status groupSimulateEnd(double* seconds) {
+  if (tGroup.depth != 1)
+    return reject(Status::InvalidUsage, tGroup.depth == 0 ? "ncclGroupSimulateEnd called without a matching ncclGroupStart"
+                                                          : "ncclGroupSimulateEnd must close the outermost group");
+  tGroup.depth = 0;
+  std::vector<PendingInit> inits = std::move(tGroup.inits);
+  std::vector<std::unique_ptr<Operation>> ops = std::move(tGroup.ops);
+  std::vector<std::function<Status()>> jobs = std::move(tGroup.jobs);
+  tGroup = GroupState{};
+  HCCL_TRY(runJobs(jobs));
+  HCCL_TRY(runInits(inits));
+  // A communicator's calls run one after another; different communicators' run side by side.
+  std::vector<std::pair<Communicator*, double>> perComm;
+  for (const auto& o : ops) {
+    o->comm->joinInit();
+    auto it = std::find_if(perComm.begin(), perComm.end(), [&](const auto& e) { return e.first == o->comm; });
+    if (it == perComm.end()) it = perComm.insert(perComm.end(), {o->comm, 0.0});
+    it->second += topo::estimateSeconds(o->args, o->comm->topology());
+  }
+  *seconds = 0;
+  for (const auto& e : perComm) *seconds = std::max(*seconds, e.second);
   return Status::Success;
 }
 

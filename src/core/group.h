@@ -18,6 +18,9 @@ bool inGroup();
 void groupStart();
 // Runs what the group recorded when the outermost group ends. InvalidUsage without a start.
 Status groupEnd();
+// Ends the outermost group as groupEnd() does, except that its collectives and point-to-point
+// calls are not run: *seconds gets the cost model's estimate of how long they would take.
+Status groupSimulateEnd(double* seconds);
 
 // Runs `op` now, or records it in the open group.
 Status submit(std::unique_ptr<Operation> op);

@@ -18,7 +18,7 @@ LogState gLog;
 namespace {
 
 StringParam debugParam("DEBUG", "", "log level: VERSION, WARN, INFO or TRACE");
-StringParam subsysParam("DEBUG_SUBSYS", "INIT,BOOTSTRAP,ENV",
+StringParam subsysParam("DEBUG_SUBSYS", "INIT,BOOTSTRAP,ENV,GRAPH,TUNING",
                         "comma-separated subsystems to log (ALL; ^ excludes)");
 StringParam fileParam("DEBUG_FILE", "", "log to this file instead of stdout (%h host, %p pid)");
 

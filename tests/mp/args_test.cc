@@ -307,17 +307,6 @@ TEST(BadArgs, UnsupportedFunctions) {
     EXPECT_UNSUPPORTED(comm, ncclCommShrink(comm, excl, 1, &shrunk, nullptr, NCCL_SHRINK_DEFAULT));
     EXPECT_EQ(shrunk, nullptr);
 
-    // ncclGroupSimulateEnd inside a group; then close the group whichever way it was left.
-    {
-      MP_ASSERT_OK(ncclGroupStart());
-      ncclSimInfo_t sim = NCCL_SIM_INFO_INITIALIZER;
-      ncclResult_t r = ncclGroupSimulateEnd(&sim);
-      EXPECT_EQ(r, ncclInvalidUsage) << mp::resultName(r);
-      EXPECT_TRUE(mentionsUnsupported(mp::lastError()))
-          << "ncclGroupSimulateEnd: the last error should say it is not supported, got \"" << mp::lastError() << "\"";
-      r = ncclGroupEnd();
-      EXPECT_TRUE(r == ncclSuccess || r == ncclInvalidUsage) << mp::resultName(r);
-    }
     expectCommWorks(R);
   }, opts()));
 }
