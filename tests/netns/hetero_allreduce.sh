@@ -12,7 +12,7 @@ set -euo pipefail
 build=$(cd "${1:?usage: $0 BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 topo="$here/../../topologies/netns-4.json"
-size=${HCCL_NETNS_BYTES:-8M}
+size=${HCCL_NETNS_BYTES:-4M}
 rates=(400 400 200 200)
 
 if [ "$(id -u)" -ne 0 ] || ! command -v ip >/dev/null || ! command -v tc >/dev/null; then
@@ -34,7 +34,8 @@ cleanup() {
 trap cleanup EXIT
 "$here/netns_cluster.sh" up "$prefix" "${rates[@]}"
 
-# Runs one AllReduce measurement; prints the out-of-place busbw (GB/s) of the single size.
+# Runs one AllReduce measurement; prints the out-of-place busbw (GB/s) of the single size,
+# computed from the time column (the busbw column has too few digits at these rates).
 measure() {  # label, then extra environment assignments
   local label=$1
   shift
@@ -53,7 +54,7 @@ measure() {  # label, then extra environment assignments
     cat "$work/$label".*.out >&2
     exit 1
   fi
-  awk '!/^#/ && NF >= 13 { print $8 }' "$work/$label.0.out"
+  awk -v n=${#rates[@]} '!/^#/ && NF >= 13 { printf "%.6f\n", $1 / ($6 * 1e3) * 2 * (n - 1) / n }' "$work/$label.0.out"
 }
 
 auto=$(measure auto)
