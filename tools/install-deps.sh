@@ -2,7 +2,9 @@
 # Installs what building and testing hccl needs on Debian/Ubuntu (run as root, or with sudo
 # available). Packages already present are left as they are.
 set -euo pipefail
-packages=(cmake g++ make pkg-config libgtest-dev libbenchmark-dev libhwloc-dev iproute2)
+# hipcc, libamdhip64-dev and rocm-device-libs build libhccl-hip.so (no AMD GPU needed to build).
+packages=(cmake g++ make pkg-config libgtest-dev libbenchmark-dev libhwloc-dev iproute2
+          hipcc libamdhip64-dev rocm-device-libs)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

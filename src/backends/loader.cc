@@ -32,7 +32,8 @@ bool libraryLoaded(const char* name) {
 std::string vendorInUse() {
   for (const char* lib : {"libcuda.so.1", "libcudart.so.13", "libcudart.so.12", "libcudart.so"})
     if (libraryLoaded(lib)) return "cuda";
-  for (const char* lib : {"libamdhip64.so.6", "libamdhip64.so.7", "libamdhip64.so"})
+  // ROCm 5 (PyTorch's rocm5.x wheels) ships libamdhip64.so.5, ROCm 6 and 7 the later sonames.
+  for (const char* lib : {"libamdhip64.so.5", "libamdhip64.so.6", "libamdhip64.so.7", "libamdhip64.so"})
     if (libraryLoaded(lib)) return "hip";
   return "";
 }
