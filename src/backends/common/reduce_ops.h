@@ -11,6 +11,7 @@
 #include <type_traits>
 
 #include "backends/common/float_convert.h"
+#include "backends/common/float_order.h"
 
 namespace hccl {
 namespace dev {
@@ -41,30 +42,10 @@ struct IntElem {
   }
 };
 
-// Max/Min on the bit patterns of a binary floating type (see host FloatBitsMinMax).
-template <class U, U kAbsMask, U kNaNAbove, U kCanonicalNaN>
-struct FloatBitsPick {
-  using S = std::make_signed_t<U>;
-  static HCCL_DEV_FN S key(U x) {
-    const S s = static_cast<S>(x);
-    return static_cast<S>(s ^ ((s >> (sizeof(U) * 8 - 1)) & static_cast<S>(kAbsMask)));
-  }
-  template <bool kMax>
-  static HCCL_DEV_FN U pick(U a, U b) {
-    const bool aNaN = static_cast<U>(a & kAbsMask) > kNaNAbove;
-    const bool bNaN = static_cast<U>(b & kAbsMask) > kNaNAbove;
-    const S ka = key(a), kb = key(b);
-    U r = (kMax ? ka >= kb : ka <= kb) ? a : b;
-    r = bNaN ? a : r;
-    r = aNaN ? b : r;
-    return (aNaN && bNaN) ? kCanonicalNaN : r;
-  }
-};
-
 template <class F, class U, U kAbsMask, U kNaNAbove, U kNaN>
 struct IeeeElem {
   using T = F;
-  using Pick = FloatBitsPick<U, kAbsMask, kNaNAbove, kNaN>;
+  using Pick = FloatBitsMinMax<U, kAbsMask, kNaNAbove, kNaN>;
   static HCCL_DEV_FN U bits(F f) {
     U u;
     memcpy(&u, &f, sizeof(u));
@@ -89,7 +70,7 @@ template <class C>
 struct NarrowElem {
   using T = typename C::U;
   using U = typename C::U;
-  using Pick = FloatBitsPick<U, static_cast<U>(sizeof(U) == 1 ? 0x7F : 0x7FFF), C::kNaNAbove,
+  using Pick = FloatBitsMinMax<U, static_cast<U>(sizeof(U) == 1 ? 0x7F : 0x7FFF), C::kNaNAbove,
                              C::kNaN>;
   static HCCL_DEV_FN U sum(U a, U b) { return C::narrow(C::widen(a) + C::widen(b)); }
   static HCCL_DEV_FN U prod(U a, U b) {

@@ -20,6 +20,7 @@
 #include <type_traits>
 
 #include "backends/common/float_convert.h"
+#include "backends/common/float_order.h"
 #include "backends/host/host_kernels.h"
 #include "core/datatype.h"
 
@@ -65,35 +66,11 @@ struct IntOps {
   }
 };
 
-// Max/Min on the bit patterns of a binary floating type: NaN-ignoring, -0 < +0, both NaN ->
-// canonical NaN. kNaNAbove is the largest magnitude pattern that is not a NaN (infinity, or
-// E4M3's 448): every magnitude pattern above it is a NaN.
-template <class U, class S, U kAbsMask, U kNaNAbove, U kCanonicalNaN>
-struct FloatBitsMinMax {
-  // Map to a signed integer whose order is the value order: negative values get their
-  // magnitude bits flipped.
-  static HCCL_KERNEL_INLINE S key(U x) {
-    const S s = static_cast<S>(x);
-    return static_cast<S>(s ^ ((s >> (sizeof(U) * 8 - 1)) & static_cast<S>(kAbsMask)));
-  }
-  template <bool kMax>
-  static HCCL_KERNEL_INLINE U pick(U a, U b) {
-    const bool aNaN = static_cast<U>(a & kAbsMask) > kNaNAbove;
-    const bool bNaN = static_cast<U>(b & kAbsMask) > kNaNAbove;
-    const S ka = key(a), kb = key(b);
-    U r = (kMax ? ka >= kb : ka <= kb) ? a : b;
-    r = bNaN ? a : r;
-    r = aNaN ? b : r;
-    r = (aNaN & bNaN) ? kCanonicalNaN : r;
-    return r;
-  }
-};
-
 // Float32/Float64: arithmetic in the type itself; Max/Min on the bits.
-template <class F, class U, class S, U kAbsMask, U kNaNAbove, U kNaN>
+template <class F, class U, U kAbsMask, U kNaNAbove, U kNaN>
 struct IeeeElem {
   using Storage = F;
-  using MinMax = FloatBitsMinMax<U, S, kAbsMask, kNaNAbove, kNaN>;
+  using MinMax = FloatBitsMinMax<U, kAbsMask, kNaNAbove, kNaN>;
   static HCCL_KERNEL_INLINE U bits(F f) {
     U u;
     memcpy(&u, &f, sizeof(u));
@@ -128,8 +105,8 @@ struct IntFn {
   }
 };
 
-using F32Elem = IeeeElem<float, uint32_t, int32_t, 0x7FFFFFFFu, 0x7F800000u, 0x7FFFFFFFu>;
-using F64Elem = IeeeElem<double, uint64_t, int64_t, 0x7FFFFFFFFFFFFFFFull, 0x7FF0000000000000ull,
+using F32Elem = IeeeElem<float, uint32_t, 0x7FFFFFFFu, 0x7F800000u, 0x7FFFFFFFu>;
+using F64Elem = IeeeElem<double, uint64_t, 0x7FFFFFFFFFFFFFFFull, 0x7FF0000000000000ull,
                          0x7FFFFFFFFFFFFFFFull>;
 
 template <class E, ReduceOp kOp>
@@ -146,14 +123,14 @@ struct IeeeFn {
 // Narrow floating types: widen to float, compute, round back once.
 struct HalfCvt {
   using U = uint16_t;
-  using MinMax = FloatBitsMinMax<uint16_t, int16_t, 0x7FFF, 0x7C00, cvt::kHalfNaN>;
+  using MinMax = FloatBitsMinMax<uint16_t, 0x7FFF, 0x7C00, cvt::kHalfNaN>;
   static HCCL_KERNEL_INLINE float widen(U v) { return cvt::halfToFloat(v); }
   static HCCL_KERNEL_INLINE U narrow(float f) { return cvt::floatToHalf(f); }
   static constexpr bool kProdInDouble = false;
 };
 struct Bf16Cvt {
   using U = uint16_t;
-  using MinMax = FloatBitsMinMax<uint16_t, int16_t, 0x7FFF, 0x7F80, cvt::kBf16NaN>;
+  using MinMax = FloatBitsMinMax<uint16_t, 0x7FFF, 0x7F80, cvt::kBf16NaN>;
   static HCCL_KERNEL_INLINE float widen(U v) { return cvt::bf16ToFloat(v); }
   static HCCL_KERNEL_INLINE U narrow(float f) { return cvt::floatToBf16(f); }
   // A product of two bfloat16 values is exact in double, and doubleToBf16 rounds it once; in
@@ -163,14 +140,14 @@ struct Bf16Cvt {
 };
 struct E4m3Cvt {
   using U = uint8_t;
-  using MinMax = FloatBitsMinMax<uint8_t, int8_t, 0x7F, 0x7E, cvt::kFp8NaN>;
+  using MinMax = FloatBitsMinMax<uint8_t, 0x7F, 0x7E, cvt::kFp8NaN>;
   static HCCL_KERNEL_INLINE float widen(U v) { return cvt::fp8e4m3ToFloat(v); }
   static HCCL_KERNEL_INLINE U narrow(float f) { return cvt::floatToFp8e4m3(f); }
   static constexpr bool kProdInDouble = false;
 };
 struct E5m2Cvt {
   using U = uint8_t;
-  using MinMax = FloatBitsMinMax<uint8_t, int8_t, 0x7F, 0x7C, cvt::kFp8NaN>;
+  using MinMax = FloatBitsMinMax<uint8_t, 0x7F, 0x7C, cvt::kFp8NaN>;
   static HCCL_KERNEL_INLINE float widen(U v) { return cvt::fp8e5m2ToFloat(v); }
   static HCCL_KERNEL_INLINE U narrow(float f) { return cvt::floatToFp8e5m2(f); }
   static constexpr bool kProdInDouble = false;
