@@ -358,7 +358,13 @@ INSTANTIATE_TEST_SUITE_P(Colls, CollTest, ::testing::ValuesIn(allParams()), para
 struct Tuning {
   const char* name;
   std::vector<std::pair<std::string, std::string>> env;
+  int nranks = 0;  // 0: 3 and 5 ranks; else what the tuning's topology file holds
 };
+
+// Multi-node topology files (tests/mp/topologies) make every rank plan as if the ranks sat on
+// nodes of unequal network bandwidth, so the topology-aware schedules run for real here.
+const std::string kTwoByTwo = std::string(HCCL_TEST_TOPOLOGY_DIR) + "/two-by-two.json";
+const std::string kThreeAndTwo = std::string(HCCL_TEST_TOPOLOGY_DIR) + "/three-and-two.json";
 
 const Tuning kTunings[] = {
     {"Tcp", {{"NCCL_SHM_DISABLE", "1"}}},
@@ -366,6 +372,14 @@ const Tuning kTunings[] = {
     {"RecursiveDoubling", {{"HCCL_ALGO", "rd"}}},
     {"TinyBuffers", {{"NCCL_BUFFSIZE", "65536"}, {"HCCL_SLICE_BYTES", "4096"}, {"HCCL_EAGER_BYTES", "0"}}},
     {"TcpTinyBuffers", {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_BUFFSIZE", "65536"}, {"HCCL_SLICE_BYTES", "4096"}}},
+    {"TopologyChoice", {{"HCCL_TOPO_FILE", kTwoByTwo}}, 4},
+    {"TopologyChoiceUnequalNodes", {{"HCCL_TOPO_FILE", kThreeAndTwo}}, 5},
+    {"NodeAwareRing", {{"HCCL_TOPO_FILE", kThreeAndTwo}, {"HCCL_ALGO", "ring"}}, 5},
+    {"Tree", {{"HCCL_TOPO_FILE", kTwoByTwo}, {"HCCL_ALGO", "tree"}}, 4},
+    {"HalvingDoubling", {{"HCCL_TOPO_FILE", kThreeAndTwo}, {"HCCL_ALGO", "rhd"}}, 5},
+    {"Hierarchical", {{"HCCL_TOPO_FILE", kTwoByTwo}, {"HCCL_ALGO", "hierarchical"}}, 4},
+    {"Weighted", {{"HCCL_TOPO_FILE", kTwoByTwo}, {"HCCL_ALGO", "weighted"}}, 4},
+    {"WeightedUnequalNodes", {{"HCCL_TOPO_FILE", kThreeAndTwo}, {"HCCL_ALGO", "weighted"}}, 5},
 };
 
 struct TuningParam {
@@ -396,8 +410,10 @@ TEST_P(CollTuningTest, AllCollectives) {
 
 std::vector<TuningParam> tuningParams() {
   std::vector<TuningParam> v;
-  for (int t = 0; t < int(std::size(kTunings)); ++t)
-    for (int n : {3, 5}) v.push_back({t, n});
+  for (int t = 0; t < int(std::size(kTunings)); ++t) {
+    if (kTunings[t].nranks > 0) v.push_back({t, kTunings[t].nranks});
+    else for (int n : {3, 5}) v.push_back({t, n});
+  }
   return v;
 }
 
