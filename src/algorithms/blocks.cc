@@ -30,6 +30,25 @@ std::vector<size_t> splitCounts(size_t count, size_t parts, const std::vector<do
   return out;
 }
 
+std::vector<size_t> pipelineCounts(size_t count, size_t chunks) {
+  const ChunkSplit split{count, std::max<size_t>(chunks, 1)};
+  if (chunks < kRampedChunks) {
+    std::vector<size_t> out;
+    for (size_t c = 0; c < split.parts; ++c) out.push_back(split.size(c));
+    return out;
+  }
+  std::vector<size_t> out;
+  auto cut = [&](size_t whole, bool growing) {
+    const std::vector<size_t> pieces = splitCounts(whole, 4, growing ? std::vector<double>{1, 1, 2, 4}
+                                                                     : std::vector<double>{4, 2, 1, 1});
+    out.insert(out.end(), pieces.begin(), pieces.end());
+  };
+  cut(split.size(0), true);
+  for (size_t c = 1; c + 1 < chunks; ++c) out.push_back(split.size(c));
+  cut(split.size(chunks - 1), false);
+  return out;
+}
+
 namespace {
 
 std::vector<size_t> offsetsOf(const std::vector<size_t>& counts) {
@@ -40,8 +59,31 @@ std::vector<size_t> offsetsOf(const std::vector<size_t>& counts) {
 
 }  // namespace
 
+std::vector<int> sharePieces(const std::vector<double>& shares, size_t parts) {
+  std::vector<int> out(parts, 1);
+  if (shares.size() != parts) return out;
+  double smallest = 0;
+  for (double s : shares)
+    if (s > 0 && (smallest == 0 || s < smallest)) smallest = s;
+  for (size_t i = 0; i < parts; ++i)
+    out[i] = shares[i] <= 0 || smallest == 0 ? 0 : std::clamp(static_cast<int>(shares[i] / smallest + 0.5), 1, kMaxPieces);
+  return out;
+}
+
+namespace {
+
+// Calls f(element offset, count, tag) for each piece of `count` elements at `offset`.
+template <typename F>
+void forPieces(size_t offset, size_t count, const std::vector<int>& pieces, int member, uint32_t tag, F f) {
+  const size_t n = pieces.empty() ? 1 : static_cast<size_t>(std::max(pieces[member], 1));
+  const ChunkSplit split{count, n};
+  for (size_t p = 0; p < n; ++p) f(offset + split.offset(p), split.size(p), tag + static_cast<uint32_t>(p));
+}
+
+}  // namespace
+
 void directReduceScatter(PlanBuilder& b, const Group& g, BufferRef input, const Span& span,
-                         const std::vector<size_t>& counts, uint32_t tag) {
+                         const std::vector<size_t>& counts, uint32_t tag, const std::vector<int>& pieces) {
   const std::vector<size_t> at = offsetsOf(counts);
   const int n = g.size(), me = g.me;
   // Local step first: the owner's own input is the start of its sum; every arrival then adds to
@@ -49,20 +91,28 @@ void directReduceScatter(PlanBuilder& b, const Group& g, BufferRef input, const 
   if (input != BufferRef::Recv) b.copy(span.at(BufferRef::Recv, at[me]), span.at(input, at[me]), span.bytes(counts[me]));
   for (int k = 1; k < n; ++k) {  // staggered peers spread the load over all links
     const int to = mod(me + k, n), from = mod(me - k, n);
-    b.send(g.members[to], tag, span.at(input, at[to]), span.bytes(counts[to]));
-    b.recvReduce(g.members[from], tag, span.at(BufferRef::Recv, at[me]), span.at(BufferRef::Recv, at[me]),
-                 span.bytes(counts[me]));
+    forPieces(at[to], counts[to], pieces, to, tag, [&](size_t offset, size_t count, uint32_t t) {
+      b.send(g.members[to], t, span.at(input, offset), span.bytes(count));
+    });
+    forPieces(at[me], counts[me], pieces, me, tag, [&](size_t offset, size_t count, uint32_t t) {
+      b.recvReduce(g.members[from], t, span.at(BufferRef::Recv, offset), span.at(BufferRef::Recv, offset),
+                   span.bytes(count));
+    });
   }
 }
 
 void directAllGather(PlanBuilder& b, const Group& g, const Span& span, const std::vector<size_t>& counts,
-                     uint32_t tag) {
+                     uint32_t tag, const std::vector<int>& pieces) {
   const std::vector<size_t> at = offsetsOf(counts);
   const int n = g.size(), me = g.me;
   for (int k = 1; k < n; ++k) {
     const int to = mod(me + k, n), from = mod(me - k, n);
-    b.send(g.members[to], tag, span.at(BufferRef::Recv, at[me]), span.bytes(counts[me]));
-    b.recv(g.members[from], tag, span.at(BufferRef::Recv, at[from]), span.bytes(counts[from]));
+    forPieces(at[me], counts[me], pieces, me, tag, [&](size_t offset, size_t count, uint32_t t) {
+      b.send(g.members[to], t, span.at(BufferRef::Recv, offset), span.bytes(count));
+    });
+    forPieces(at[from], counts[from], pieces, from, tag, [&](size_t offset, size_t count, uint32_t t) {
+      b.recv(g.members[from], t, span.at(BufferRef::Recv, offset), span.bytes(count));
+    });
   }
 }
 

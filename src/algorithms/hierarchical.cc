@@ -1,13 +1,24 @@
 // Hierarchical and weighted AllReduce for clusters of multi-rank nodes. Per pipeline chunk:
 //   1. within each node, a direct reduce-scatter: local rank l owns part l of the chunk;
 //   2. across nodes, the ranks with the same local index (one "rail", one NIC each) all-reduce
-//      part l: a ring (Hierarchical), or a weighted direct exchange (Weighted) in which node i
-//      owns a share f_i of the part, from the bound's linear program, so that each node's traffic
-//      each way, d(1 + (n-2) f_i), is in proportion to its network bandwidth;
+//      part l: a ring (Hierarchical), or a weighted direct exchange (Weighted), below;
 //   3. within each node, a direct all-gather of the parts.
 // Chunks enter the pipeline one phase apart (mergePlans), so while one chunk crosses the network
 // the next is reduced inside the nodes and the one before is gathered: the network never waits
-// for the node-local stages except while the pipeline fills and drains.
+// for the node-local stages except while the pipeline fills and drains, which the small pieces
+// at both ends of the pipeline (pipelineCounts) keep short.
+//
+// The weighted exchange: node i owns a share f_i of the part, from the bound's linear program, so
+// that each node's traffic each way, d(1 + (n-2) f_i), is in proportion to its network bandwidth
+// and every port is exactly full at the bound's time. That only holds if every transfer of a
+// phase ends when its ports' last one does. Fair sharing gives the transfers of one port equal
+// rates, so transfers of different sizes end at different times and leave ports idle (shares as
+// they are reach about 85% of the bound on 128 nodes). So the shares are rounded to whole pieces
+// of one size (sharePieces: 1 and 5 for 400 and 200 Gb/s nodes, against 1 and 5.1 exactly) and
+// each piece is its own transfer. Then every port carries equal transfers, as many as its
+// bandwidth allows in the phase's time; each port's fair share is the same rate, every transfer
+// gets it and all end together: the exchange runs at the bound (less the rounding) under fair
+// sharing as on paper.
 //
 // Each share is reduced by its owner alone and then copied out, so every rank ends with bitwise
 // the same bytes. Nodes with different rank counts have no common rails: then the weighted
@@ -58,23 +69,29 @@ Rails railsOf(const CollArgs& a) {
   return out;
 }
 
+// Equal chunks, but no more pieces (pipelineCounts) than tags or elements allow.
 size_t chunkCount(const CollArgs& a, uint32_t tagsPerChunk) {
+  constexpr size_t kRampPieces = 6;  // pipelineCounts' extra pieces
   const size_t bytes = a.count * a.elemSize;
   size_t chunks = a.chunkBytes == 0 ? 1 : (bytes + a.chunkBytes - 1) / a.chunkBytes;
-  return std::clamp<size_t>(chunks, 1, std::min<size_t>(kTagSpace / tagsPerChunk, std::max<size_t>(a.count, 1)));
+  const size_t tagLimit = kTagSpace / tagsPerChunk;
+  const size_t limit = std::min<size_t>(tagLimit > kRampPieces ? tagLimit - kRampPieces : 1, a.count);
+  return std::clamp<size_t>(chunks, 1, std::max<size_t>(limit, 1));
 }
 
 Plan planRails(const CollArgs& a, bool weighted) {
   const Rails rails = railsOf(a);
   const int k = rails.local.size(), nodes = rails.rail.size();
-  const uint32_t interTags = weighted ? 2 : 2 * static_cast<uint32_t>(nodes);
+  const std::vector<int> pieces = sharePieces(rails.shares, static_cast<size_t>(nodes));
+  const uint32_t maxPieces = static_cast<uint32_t>(*std::max_element(pieces.begin(), pieces.end()));
+  const uint32_t interTags = weighted ? 2 * std::max(maxPieces, 1u) : 2 * static_cast<uint32_t>(nodes);
   const uint32_t tagsPerChunk = interTags + 2;
-  const size_t chunks = chunkCount(a, tagsPerChunk);
-  const ChunkSplit split{a.count, chunks};
-  std::vector<Plan> stages(chunks);
-  for (size_t c = 0; c < chunks; ++c) {
+  const std::vector<size_t> counts = pipelineCounts(a.count, chunkCount(a, tagsPerChunk));
+  std::vector<Plan> stages(counts.size());
+  size_t offset = 0;
+  for (size_t c = 0; c < counts.size(); offset += counts[c], ++c) {
     const uint32_t tag = static_cast<uint32_t>(c) * tagsPerChunk;
-    const Span chunk{split.offset(c), split.size(c), a.elemSize};
+    const Span chunk{offset, counts[c], a.elemSize};
     const std::vector<size_t> localParts = splitCounts(chunk.count, k, {});
     size_t partOffset = 0;
     for (int l = 0; l < rails.local.me; ++l) partOffset += localParts[l];
@@ -87,11 +104,11 @@ Plan planRails(const CollArgs& a, bool weighted) {
       input = BufferRef::Recv;
     }
     if (weighted) {
-      const std::vector<size_t> owned = splitCounts(part.count, nodes, rails.shares);
+      const std::vector<size_t> owned = splitCounts(part.count, nodes, std::vector<double>(pieces.begin(), pieces.end()));
       b.phase();
-      directReduceScatter(b, rails.rail, input, part, owned, tag + 1);
+      directReduceScatter(b, rails.rail, input, part, owned, tag + 1, pieces);
       b.phase();
-      directAllGather(b, rails.rail, part, owned, tag + 2);
+      directAllGather(b, rails.rail, part, owned, tag + 1 + interTags / 2, pieces);
     } else {
       ringAllReduce(b, rails.rail, input, part, tag + 1);
     }

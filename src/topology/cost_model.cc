@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "algorithms/blocks.h"
 #include "topology/bound.h"
 
 namespace hccl::topo {
@@ -13,7 +14,7 @@ namespace {
 // costed once.
 struct NodeClass {
   double portBps = 0;  // one rank's share of its node's network, bytes/s each way
-  double share = 0;    // the node's Weighted share
+  double share = 0;    // the node's Weighted share, in whole pieces as the planner cuts it
 };
 
 struct Links {
@@ -23,12 +24,15 @@ struct Links {
   double netLatency = 0;
   double minPortBps = 1e30;
   std::vector<NodeClass> classes;
+  double totalPieces = 0, maxPieces = 0;  // Weighted's pieces (sharePieces): all nodes', one node's most
 };
 
-Links linksOf(const Topology& t) {
+Links linksOf(const Topology& t, const PlanLayout& layout) {
   Links l;
   const std::vector<std::vector<int>> groups = t.ranksByNode();
-  const AllReduceBound bound = allReduceBound(t, 1.0);
+  const std::vector<int> pieces = sharePieces(layout.nodeShares, groups.size());
+  for (int p : pieces) l.totalPieces += p, l.maxPieces = std::max<double>(l.maxPieces, p);
+  const double totalPieces = l.totalPieces;
   l.nranks = t.nranks();
   l.nodes = static_cast<int>(groups.size());
   l.netLatency = t.networkLatencyUs * 1e-6;
@@ -41,7 +45,7 @@ Links linksOf(const Topology& t) {
       l.intraBps = std::min(l.intraBps, std::max(node.intraGbps, 1e-9) * 1e9 / 8);
       l.intraLatency = std::max(l.intraLatency, node.intraLatencyUs * 1e-6);
     }
-    const NodeClass c{std::max(node.networkGbps(), 1e-9) * 1e9 / 8 / k, bound.shares[i]};
+    const NodeClass c{std::max(node.networkGbps(), 1e-9) * 1e9 / 8 / k, pieces[i] / totalPieces};
     l.minPortBps = std::min(l.minPortBps, c.portBps);
     auto same = [&](const NodeClass& o) { return o.portBps == c.portBps && o.share == c.share; };
     if (std::none_of(l.classes.begin(), l.classes.end(), same)) l.classes.push_back(c);
@@ -62,9 +66,10 @@ StagePhase netPhase(const Links& l, double out, double in) {
 }
 
 // Chunk c enters stage phase 0 in phase c (as mergePlans lays them out); every phase lasts its
-// largest latency plus its busiest link's bytes over that link's rate.
-double pipelineSeconds(const std::vector<StagePhase>& stage, size_t chunks, const Links& l) {
-  const size_t P = stage.size(), K = std::max<size_t>(chunks, 1), C = l.classes.size();
+// largest latency plus its busiest link's bytes over that link's rate. `stage` holds the bytes
+// per byte of chunk; `chunks` the chunks' bytes.
+double pipelineSeconds(const std::vector<StagePhase>& stage, const std::vector<double>& chunks, const Links& l) {
+  const size_t P = stage.size(), K = std::max<size_t>(chunks.size(), 1), C = l.classes.size();
   double total = 0;
   std::vector<double> out(C), in(C);
   for (size_t g = 0; P > 0 && g + 1 < K + P; ++g) {
@@ -72,9 +77,11 @@ double pipelineSeconds(const std::vector<StagePhase>& stage, size_t chunks, cons
     std::fill(out.begin(), out.end(), 0.0);
     std::fill(in.begin(), in.end(), 0.0);
     for (size_t j = g >= K ? g - K + 1 : 0; j <= std::min(P - 1, g); ++j) {
+      const double bytes = chunks.empty() ? 0 : chunks[g - j];
       latency = std::max(latency, stage[j].latency);
-      intra += stage[j].intra;
-      for (size_t c = 0; c < C && c < stage[j].out.size(); ++c) out[c] += stage[j].out[c], in[c] += stage[j].in[c];
+      intra += stage[j].intra * bytes;
+      for (size_t c = 0; c < C && c < stage[j].out.size(); ++c)
+        out[c] += stage[j].out[c] * bytes, in[c] += stage[j].in[c] * bytes;
     }
     for (size_t c = 0; c < C; ++c) net = std::max(net, std::max(out[c], in[c]) / l.classes[c].portBps);
     total += latency + std::max(intra / l.intraBps, net);
@@ -83,10 +90,11 @@ double pipelineSeconds(const std::vector<StagePhase>& stage, size_t chunks, cons
 }
 
 // Hierarchical and Weighted: local reduce-scatter, the rail exchange, local all-gather.
-std::vector<StagePhase> railStages(const Links& l, double chunk, bool weighted) {
-  const double k = l.equalNodes ? l.perNode : 1, n = l.equalNodes ? l.nodes : l.nranks, d = chunk / k;
+// Bytes per byte of chunk.
+std::vector<StagePhase> railStages(const Links& l, bool weighted) {
+  const double k = l.equalNodes ? l.perNode : 1, n = l.equalNodes ? l.nodes : l.nranks, d = 1 / k;
   std::vector<StagePhase> stage;
-  const StagePhase local{l.intraLatency, (k - 1) / k * chunk, {}, {}};
+  const StagePhase local{l.intraLatency, (k - 1) / k, {}, {}};
   if (k > 1) stage.push_back(local);
   if (n > 1 && weighted) {
     StagePhase scatter = netPhase(l, 0, 0), gather = scatter;
@@ -107,14 +115,14 @@ std::vector<StagePhase> railStages(const Links& l, double chunk, bool weighted) 
 // Channel c's ring leaves each node through a different rank; a rank carries about C/k of the
 // channels' pieces across the network and the rest inside its node.
 double ringSeconds(const Links& l, double bytes, int channels) {
-  const double C = channels, piece = bytes / (l.nranks * C);
+  const double C = channels, piece = 1 / (l.nranks * C);
   StagePhase step{l.intraLatency, C * piece, {}, {}};
   if (l.nodes > 1) {
     const double crossing = std::ceil(C / l.perNode);
     step = netPhase(l, crossing * piece, crossing * piece);
     step.intra = (C - std::min(C, crossing)) * piece;
   }
-  return pipelineSeconds(std::vector<StagePhase>(static_cast<size_t>(2 * (l.nranks - 1)), step), 1, l);
+  return pipelineSeconds(std::vector<StagePhase>(static_cast<size_t>(2 * (l.nranks - 1)), step), {bytes}, l);
 }
 
 // A step between ranks `distance` apart in rank order (ranks of a node taken as consecutive).
@@ -168,18 +176,37 @@ double estimate(const CollArgs& a, const Links& l, Algorithm algorithm, int chan
   const double bytes = static_cast<double>(a.count * a.elemSize);
   if (l.nranks <= 1 || bytes == 0) return 0;
   const size_t chunks = chunkBytes == 0 ? 1 : std::max<size_t>(1, (a.count * a.elemSize + chunkBytes - 1) / chunkBytes);
+  // The pieces planRails cuts (hierarchical.cc), in bytes.
+  auto pieces = [&]() {
+    std::vector<double> out;
+    for (size_t count : pipelineCounts(a.count, std::min(chunks, std::max<size_t>(a.count, 1))))
+      out.push_back(static_cast<double>(count * a.elemSize));
+    return out;
+  };
   switch (algorithm) {
     case Algorithm::RecursiveDoubling: return doublingSeconds(l, bytes, false);
     case Algorithm::HalvingDoubling: return doublingSeconds(l, bytes, true);
     case Algorithm::Tree: return treeSeconds(l, bytes, chunks);
     case Algorithm::Hierarchical:
       if (!l.equalNodes) return ringSeconds(l, bytes, channels);
-      return pipelineSeconds(railStages(l, bytes / chunks, false), chunks, l);
-    case Algorithm::Weighted: return pipelineSeconds(railStages(l, bytes / chunks, true), chunks, l);
+      return pipelineSeconds(railStages(l, false), pieces(), l);
+    case Algorithm::Weighted: return pipelineSeconds(railStages(l, true), pieces(), l);
     case Algorithm::Auto:
     case Algorithm::Ring: break;
   }
   return ringSeconds(l, bytes, channels);
+}
+
+// Transfer steps in one rank's Plan (the busiest rank's), for the pipelined rail schedules.
+double planSteps(const Links& l, Algorithm algorithm, size_t pieces) {
+  const double k = l.equalNodes ? l.perNode : 1, n = l.equalNodes ? l.nodes : l.nranks;
+  double perPiece = 4 * (k - 1) + 4 * (n - 1);  // local stages and the rail ring
+  if (algorithm == Algorithm::Weighted) {
+    // Pieces of the whole exchange (Q) and of the busiest node (q): 2 (Q - q) + 2 (n - 1) q.
+    const double Q = l.equalNodes ? l.totalPieces : l.nranks, q = l.equalNodes ? l.maxPieces : 1;
+    perPiece = 4 * (k - 1) + 2 * (Q - q) + 2 * (n - 1) * q;
+  }
+  return perPiece * static_cast<double>(pieces);
 }
 
 std::string formatSeconds(double s) {
@@ -200,16 +227,21 @@ PlanLayout planLayout(const Topology& topology) {
 
 double estimateSchedule(const CollArgs& args, const Topology& topology, Algorithm algorithm, int channels,
                         size_t chunkBytes) {
-  return estimate(args, linksOf(topology), algorithm, channels, chunkBytes);
+  return estimate(args, linksOf(topology, planLayout(topology)), algorithm, channels, chunkBytes);
 }
 
 Choice choose(const CollArgs& args, const Topology& topology) {
-  const Links l = linksOf(topology);
+  const Links l = linksOf(topology, planLayout(topology));
   const size_t bytes = args.count * args.elemSize;
   Choice best;
   best.seconds = -1;
   auto consider = [&](Algorithm algorithm, int channels, size_t chunkBytes) {
-    const double seconds = estimate(args, l, algorithm, channels, chunkBytes);
+    double seconds = estimate(args, l, algorithm, channels, chunkBytes);
+    const bool pipelined = algorithm == Algorithm::Weighted || algorithm == Algorithm::Hierarchical;
+    if (pipelined && chunkBytes != 0) {
+      const size_t chunks = (bytes + chunkBytes - 1) / chunkBytes;
+      if (planSteps(l, algorithm, pipelineCounts(args.count, chunks).size()) > kMaxPlanSteps) seconds = 1e30;
+    }
     if (best.seconds < 0 || seconds < best.seconds) {
       best.algorithm = algorithm, best.channels = channels, best.chunkBytes = chunkBytes, best.seconds = seconds;
     }
@@ -258,7 +290,7 @@ Choice choose(const CollArgs& args, const Topology& topology) {
   sweep(Algorithm::RecursiveDoubling, {1}, {0});
   sweep(Algorithm::HalvingDoubling, {1}, {0});
   sweep(Algorithm::Tree, {1}, chunkSizes);
-  if (l.equalNodes && l.perNode > 1) sweep(Algorithm::Hierarchical, {1}, chunkSizes);
+  if ((l.equalNodes && l.perNode > 1) || overridden) sweep(Algorithm::Hierarchical, {1}, chunkSizes);
   sweep(Algorithm::Weighted, {1}, chunkSizes);
   best.weighed = weighed;
   return best;

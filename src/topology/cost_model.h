@@ -25,6 +25,11 @@ struct Choice {
   std::string weighed;  // every candidate and its estimate, for the INFO log
 };
 
+// The most transfer steps the model lets one rank's Plan hold: the executor keeps a Plan in memory
+// and posts a phase's transfers at once, so past this a finer pipeline costs more than it saves
+// (and hccl-sim, which holds every simulated rank's Plan, stays within memory at 8,192 GPUs).
+inline constexpr double kMaxPlanSteps = 100000;
+
 // The layout the planners follow on `topology`: nodes in order, each node's ranks contiguous in
 // the rings, and the Weighted shares from the AllReduce bound.
 PlanLayout planLayout(const Topology& topology);

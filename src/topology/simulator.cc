@@ -9,6 +9,8 @@ namespace hccl::topo {
 namespace {
 
 constexpr uint32_t kSendBit = uint32_t{1} << 31;  // tags stay below 2^24
+// Transfers within this fraction of their bytes from the end finish in the current event.
+constexpr double kEndTolerance = 1e-4;
 
 // A transfer step as the simulator needs it: offsets and buffers do not matter for time.
 struct SimStep {
@@ -25,8 +27,12 @@ struct SimRank {
 };
 
 struct Flow {
-  double remaining, bytes, startAt, rate;
-  int link[2];    // port indices, -1 for none
+  double remaining, bytes, rate;
+  double previousRate;  // before the current recomputation
+  double updated;  // when `remaining` was last brought up to date
+  uint32_t version;  // of its entry in the finish heap
+  int port[2];    // port indices, -1 for none
+  int slot[2];    // its index in each port's list
   int notify[2];  // simulated ranks whose phase waits on it, -1 for none
 };
 
@@ -46,10 +52,11 @@ class Simulation {
       capacity_[port(r, NetOut)] = capacity_[port(r, NetIn)] =
           std::max(node.networkGbps(), 1e-9) * 1e9 / 8 / perNode[t.ranks[r].node];
     }
-    linkCount_.assign(capacity_.size(), 0);
-    linkLeft_.assign(capacity_.size(), 0);
-    linkVersion_.assign(capacity_.size(), 0);
-    linkSlot_.assign(capacity_.size(), 0);
+    portFlows_.resize(capacity_.size());
+    portCount_.assign(capacity_.size(), 0);
+    portLeft_.assign(capacity_.size(), 0);
+    portVersion_.assign(capacity_.size(), 0);
+    portMark_.assign(capacity_.size(), 0);
   }
 
   // Keeps the transfers of `plan` as rank r's.
@@ -68,35 +75,39 @@ class Simulation {
     SimResult result;
     for (int r = 0; r < t_.nranks(); ++r)
       if (simulated_[r]) advance(r);
-    while (!flows_.empty()) {
-      if (!error_.empty()) break;
-      shareBandwidth();
-      double dt = std::numeric_limits<double>::infinity();
-      for (const Flow& f : flows_)
-        dt = std::min(dt, started(f) ? f.remaining / f.rate : f.startAt - now_);
-      if (!(dt < std::numeric_limits<double>::infinity())) {
+    startDue();
+    shareBandwidth();
+    for (;;) {
+      dropStaleFinishes();
+      if (!error_.empty() || (finishes_.empty() && waiting_.empty())) break;
+      ++result.events;
+      now_ = std::min(finishes_.empty() ? kNever : finishes_.top().at, waiting_.empty() ? kNever : waiting_.top().first);
+      if (now_ >= kNever) {
         error_ = "no transfer can progress (a port with no bandwidth)";
         break;
       }
-      for (Flow& f : flows_)
-        if (started(f)) f.remaining -= f.rate * dt;
-      now_ += dt;
-      for (size_t i = 0; i < flows_.size();) {
-        Flow& f = flows_[i];
-        if (f.startAt <= now_ && f.remaining <= 1e-9 * f.bytes) {
-          const int notify[2] = {f.notify[0], f.notify[1]};
-          flows_[i] = flows_.back();
-          flows_.pop_back();
-          ++result.transfers;
-          for (int r : notify)
-            if (r >= 0 && --ranks_[r].pending == 0) {
-              ++ranks_[r].phase;
-              advance(r);
-            }
-        } else {
-          ++i;
-        }
+      finished_.clear();
+      for (dropStaleFinishes(); !finishes_.empty(); dropStaleFinishes()) {
+        const Flow& f = flows_[finishes_.top().id];
+        if (finishes_.top().at > now_ + kEndTolerance * f.bytes / f.rate) break;
+        finished_.push_back(finishes_.top().id);
+        finishes_.pop();
       }
+      for (int id : finished_) detach(id);
+      // Ranks move on only after every transfer of this moment has ended, so transfers they
+      // post next see the ports as they now are.
+      for (int id : finished_) {
+        ++result.transfers;
+        const int notify[2] = {flows_[id].notify[0], flows_[id].notify[1]};
+        free_.push_back(id);
+        for (int r : notify)
+          if (r >= 0 && --ranks_[r].pending == 0) {
+            ++ranks_[r].phase;
+            advance(r);
+          }
+      }
+      startDue();
+      shareBandwidth();
     }
     for (int r = 0; r < t_.nranks() && error_.empty(); ++r)
       if (simulated_[r] && ranks_[r].phase < ranks_[r].phaseEnd.size())
@@ -110,7 +121,6 @@ class Simulation {
 
  private:
   size_t port(int rank, Port p) const { return 4 * static_cast<size_t>(rank) + p; }
-  bool started(const Flow& f) const { return f.startAt <= now_; }
 
   // Posts rank r's phases from its current one until one has a transfer in flight.
   void advance(int r) {
@@ -131,7 +141,7 @@ class Simulation {
     if (!simulated_[step.peer]) {
       if (!local) error_ = "rail symmetry: rank " + std::to_string(r) + " talks to an unsimulated rank off its node";
       // Its mirror image on the peer's side meets it at once (see simulator.h).
-      addFlow(r, step.peer, step.bytes, send ? port(r, IntraOut) : port(r, IntraIn), -1, r, -1);
+      addFlow(src, dst, step.bytes, send ? port(r, IntraOut) : port(r, IntraIn), -1, r, -1);
       return;
     }
     const uint64_t key = (static_cast<uint64_t>(src) << 44) | (static_cast<uint64_t>(dst) << 24) |
@@ -146,76 +156,156 @@ class Simulation {
     else addFlow(src, dst, step.bytes, port(src, NetOut), port(dst, NetIn), src, dst);
   }
 
-  void addFlow(int src, int dst, uint64_t bytes, size_t linkA, size_t linkB, int notifyA, int notifyB) {
+  void addFlow(int src, int dst, uint64_t bytes, size_t portA, size_t portB, int notifyA, int notifyB) {
     const bool local = t_.sameNode(src, dst);
     const double latency = (local ? t_.nodeOf(src).intraLatencyUs : t_.networkLatencyUs) * 1e-6;
     const double b = static_cast<double>(bytes);
-    flows_.push_back({b, b, now_ + latency, 0, {static_cast<int>(linkA), linkB == size_t(-1) ? -1 : static_cast<int>(linkB)},
-                      {notifyA, notifyB}});
+    int id;
+    if (free_.empty()) {
+      id = static_cast<int>(flows_.size());
+      flows_.emplace_back();
+    } else {
+      id = free_.back();
+      free_.pop_back();
+    }
+    flows_[id] = {b, b, 0, 0, 0, flows_[id].version + 1,
+                  {static_cast<int>(portA), portB == size_t(-1) ? -1 : static_cast<int>(portB)}, {-1, -1},
+                  {notifyA, notifyB}};
+    waiting_.push({now_ + latency, id});
+  }
+
+  // Transfers whose latency has passed join their ports (all those due at this moment).
+  void startDue() {
+    const double due = now_ * (1 + 1e-12);
+    while (!waiting_.empty() && waiting_.top().first <= due) {
+      const int id = waiting_.top().second;
+      waiting_.pop();
+      Flow& f = flows_[id];
+      f.updated = now_;
+      for (int i = 0; i < 2; ++i)
+        if (f.port[i] >= 0) {
+          f.slot[i] = static_cast<int>(portFlows_[f.port[i]].size());
+          portFlows_[f.port[i]].push_back(id);
+          markDirty(f.port[i]);
+        }
+    }
+  }
+
+  // An ended transfer leaves its ports.
+  void detach(int id) {
+    Flow& f = flows_[id];
+    ++f.version;
+    for (int i = 0; i < 2; ++i) {
+      if (f.port[i] < 0) continue;
+      std::vector<int>& list = portFlows_[f.port[i]];
+      const int moved = list.back();
+      list[f.slot[i]] = moved;
+      Flow& m = flows_[moved];
+      m.slot[m.port[0] == f.port[i] ? 0 : 1] = f.slot[i];
+      list.pop_back();
+      markDirty(f.port[i]);
+    }
+  }
+
+  void markDirty(int p) {
+    if (portMark_[p] != epoch_) {
+      portMark_[p] = epoch_;
+      dirty_.push_back(p);
+    }
+  }
+
+  void dropStaleFinishes() {
+    while (!finishes_.empty() && finishes_.top().version != flows_[finishes_.top().id].version) finishes_.pop();
   }
 
   // Max-min fair rates by progressive filling: repeatedly the port with the smallest fair share
-  // fixes the rate of all its unfixed flows, which then leave their other port.
+  // fixes the rate of all its unfixed flows, which then leave their other port. Shares depend
+  // only on the ports a transfer is connected to through others, so only the components of the
+  // ports whose transfers changed are recomputed.
   void shareBandwidth() {
-    touched_.clear();
-    for (const Flow& f : flows_) {
-      if (!started(f)) continue;
-      for (int l : f.link)
-        if (l >= 0 && linkCount_[l]++ == 0) touched_.push_back(l);
+    // The components: every port and transfer reachable from a changed port.
+    ++epoch_;
+    ports_.clear();
+    component_.clear();
+    for (int p : dirty_) {
+      portMark_[p] = epoch_;
+      ports_.push_back(p);
     }
-    // Flows by port (CSR), so a port's flows are found at once.
-    offsets_.assign(touched_.size() + 1, 0);
-    for (size_t i = 0; i < touched_.size(); ++i) {
-      linkLeft_[touched_[i]] = capacity_[touched_[i]];
-      offsets_[i + 1] = offsets_[i] + linkCount_[touched_[i]];
-      linkSlot_[touched_[i]] = static_cast<int>(i);
-    }
-    byLink_.resize(offsets_.back());
-    std::vector<size_t> fill(offsets_.begin(), offsets_.end() - 1);
-    for (size_t i = 0; i < flows_.size(); ++i) {
-      if (!started(flows_[i])) continue;
-      flows_[i].rate = -1;
-      for (int l : flows_[i].link)
-        if (l >= 0) byLink_[fill[linkSlot_[l]]++] = static_cast<uint32_t>(i);
-    }
+    dirty_.clear();
+    for (size_t i = 0; i < ports_.size(); ++i)
+      for (int id : portFlows_[ports_[i]]) {
+        Flow& f = flows_[id];
+        if (f.rate < 0) continue;  // already taken
+        f.remaining = std::max(0.0, f.remaining - f.rate * (now_ - f.updated));
+        f.updated = now_;
+        f.previousRate = f.rate;
+        f.rate = -1;
+        component_.push_back(id);
+        for (int p : f.port)
+          if (p >= 0 && portMark_[p] != epoch_) {
+            portMark_[p] = epoch_;
+            ports_.push_back(p);
+          }
+      }
     using Entry = std::pair<double, std::pair<int, uint32_t>>;  // share, (port, version)
     std::priority_queue<Entry, std::vector<Entry>, std::greater<Entry>> heap;
-    for (int l : touched_) heap.push({linkLeft_[l] / linkCount_[l], {l, ++linkVersion_[l]}});
+    for (int p : ports_) {
+      portLeft_[p] = capacity_[p];
+      portCount_[p] = static_cast<int>(portFlows_[p].size());
+      if (portCount_[p] > 0) heap.push({portLeft_[p] / portCount_[p], {p, ++portVersion_[p]}});
+    }
     while (!heap.empty()) {
-      const auto [share, id] = heap.top();
+      const auto [share, key] = heap.top();
       heap.pop();
-      const int l = id.first;
-      if (id.second != linkVersion_[l] || linkCount_[l] == 0) continue;
-      const int slot = linkSlot_[l];
-      for (size_t k = offsets_[slot]; k < offsets_[slot + 1]; ++k) {
-        Flow& f = flows_[byLink_[k]];
+      const int p = key.first;
+      if (key.second != portVersion_[p] || portCount_[p] == 0) continue;
+      for (int id : portFlows_[p]) {
+        Flow& f = flows_[id];
         if (f.rate >= 0) continue;
         f.rate = std::max(share, 1e-30);
-        for (int other : f.link) {
+        for (int other : f.port) {
           if (other < 0) continue;
-          linkLeft_[other] = std::max(0.0, linkLeft_[other] - share);
-          if (--linkCount_[other] > 0 && other != l)
-            heap.push({linkLeft_[other] / linkCount_[other], {other, ++linkVersion_[other]}});
+          portLeft_[other] = std::max(0.0, portLeft_[other] - share);
+          if (--portCount_[other] > 0 && other != p)
+            heap.push({portLeft_[other] / portCount_[other], {other, ++portVersion_[other]}});
         }
       }
     }
-    for (int l : touched_) linkCount_[l] = 0;
+    // A transfer whose rate stayed keeps its entry in the finish heap.
+    for (int id : component_) {
+      Flow& f = flows_[id];
+      if (f.rate != f.previousRate) finishes_.push({now_ + f.remaining / f.rate, id, ++f.version});
+    }
+    ++epoch_;
   }
+
+  static constexpr double kNever = 1e15;  // seconds
+
+  struct Finish {
+    double at;
+    int id;
+    uint32_t version;
+    bool operator>(const Finish& o) const { return at > o.at; }
+  };
 
   const Topology& t_;
   std::vector<bool> simulated_;
   std::vector<SimRank> ranks_;
-  std::vector<double> capacity_, linkLeft_;
-  std::vector<int> linkCount_;
-  std::vector<uint32_t> linkVersion_;
-  std::vector<int> touched_;
-  std::vector<size_t> offsets_;
-  std::vector<uint32_t> byLink_;
   std::unordered_map<uint64_t, int> posted_;
   std::vector<Flow> flows_;
+  std::vector<int> free_, finished_;
+  using Start = std::pair<double, int>;  // time, flow
+  std::priority_queue<Start, std::vector<Start>, std::greater<Start>> waiting_;
+  std::priority_queue<Finish, std::vector<Finish>, std::greater<Finish>> finishes_;
   double now_ = 0;
   std::string error_;
-  std::vector<int> linkSlot_;  // a port's index among those touched this round
+  // Per port: capacity, active transfers, and shareBandwidth's working values.
+  std::vector<double> capacity_, portLeft_;
+  std::vector<std::vector<int>> portFlows_;
+  std::vector<int> portCount_;
+  std::vector<uint32_t> portVersion_, portMark_;
+  uint32_t epoch_ = 1;
+  std::vector<int> dirty_, ports_, component_;
 };
 
 }  // namespace
@@ -245,9 +335,10 @@ SimResult simulateCollective(const Topology& topology, const CollArgs& args, con
     if (!simulated[r]) continue;
     a.rank = r;
     const Plan plan = planWithChoice(a, layout, choice);
-    for (const Phase& phase : plan.phases) steps += phase.steps.size();
+    for (const Phase& phase : plan.phases)
+      for (const Step& step : phase.steps) steps += step.isTransfer() ? 1 : 0;
     if (steps > options.maxSteps) {
-      result.error = "the Plans exceed " + std::to_string(options.maxSteps) + " steps (memory); not simulated";
+      result.error = "the Plans exceed " + std::to_string(options.maxSteps) + " transfer steps (memory); not simulated";
       return result;
     }
     sim.load(r, plan);

@@ -13,12 +13,21 @@
 // lets a transfer held back by a slow receiver leave the sender's spare bandwidth to others,
 // which equal shares would not. Local copies and reductions take no time.
 //
+// Events. Between two events every rate is constant, so the engine jumps from one start or end
+// to the next. Transfers within 1e-4 of their bytes of the end when one ends finish in the
+// same event (a few bytes early at most): symmetric schedules finish whole classes of transfers
+// at once, so the number of events follows the number of distinct transfer kinds, not the
+// number of transfers. At each event the shares are recomputed by progressive filling, but only
+// over the ports connected (through active transfers) to one whose transfers changed: max-min
+// shares of unconnected ports cannot change. Finish times wait in a heap, and a transfer whose
+// rate stayed keeps its entry, so an event costs the size of the part of the network it touches.
+//
 // Scale. Hierarchical and Weighted plans are the same on every rail, and a node's ranks do the
 // same thing at the same time, so for them only the ranks of rail 0 are simulated: a transfer to
 // or from another rank of the same node is taken to meet its mirror image at once and loads only
-// the simulated rank's port. That divides memory and time by the ranks per node, which is what
-// makes 8,192 GPUs a matter of seconds. Other schedules are simulated rank by rank, refused when
-// their Plans would hold more than SimOptions::maxSteps steps in all.
+// the simulated rank's port. That divides memory and time by the ranks per node. Other schedules
+// are simulated rank by rank. Either way a run is refused when its Plans would hold more than
+// SimOptions::maxSteps transfer steps in all.
 #pragma once
 
 #include <string>
@@ -29,7 +38,7 @@ namespace hccl::topo {
 
 struct SimOptions {
   bool railSymmetry = true;
-  size_t maxSteps = size_t{150} << 20;
+  size_t maxSteps = size_t{100} << 20;  // transfer steps, 16 bytes each in memory
 };
 
 struct SimResult {
@@ -38,6 +47,7 @@ struct SimResult {
   double seconds = 0;     // until the last simulated rank finished its Plan
   int simulatedRanks = 0;
   size_t transfers = 0;
+  size_t events = 0;      // distinct moments at which transfers started or ended
 };
 
 // Times `args` (its rank is ignored) planned with `choice` on every rank of `topology`.

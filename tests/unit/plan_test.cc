@@ -358,6 +358,37 @@ TEST(Planners, WeightedNodeWithNoShareReducesNothing) {
   }
 }
 
+TEST(Planners, SharesBecomeWholePiecesOfOneSize) {
+  EXPECT_EQ(sharePieces({0.0131, 0.0131, 0.00256, 0.00256}, 4), (std::vector<int>{5, 5, 1, 1}));
+  EXPECT_EQ(sharePieces({0.5, 0.5, 0, 0}, 4), (std::vector<int>{1, 1, 0, 0}));
+  EXPECT_EQ(sharePieces({}, 3), (std::vector<int>{1, 1, 1}));
+  EXPECT_EQ(sharePieces({1, 1000}, 2)[1], kMaxPieces);
+}
+
+TEST(Planners, WeightedTransfersAcrossNodesAreOfOneSize) {
+  // Fair sharing gives a port's transfers equal rates; equal sizes make them end together.
+  PlanLayout layout;
+  layout.nodes = {{0}, {1}, {2}, {3}};
+  layout.nodeShares = {0.4, 0.4, 0.1, 0.1};
+  CollArgs a;
+  a.nranks = 4;
+  a.count = 1000;
+  a.elemSize = 4;
+  a.algorithm = Algorithm::Weighted;
+  a.layout = &layout;
+  for (a.rank = 0; a.rank < 4; ++a.rank)
+    for (const Phase& ph : planCollective(a).phases)
+      for (const Step& s : ph.steps)
+        if (s.isTransfer()) EXPECT_NEAR(static_cast<double>(s.bytes), 400, 4);  // 1000 elements in 4+4+1+1 pieces
+}
+
+TEST(Planners, PipelineEndsAreCutIntoSmallPieces) {
+  const std::vector<size_t> counts = pipelineCounts(1600, 8);
+  EXPECT_EQ(counts, (std::vector<size_t>{25, 25, 50, 100, 200, 200, 200, 200, 200, 200, 100, 50, 25, 25}));
+  EXPECT_EQ(pipelineCounts(800, 4), (std::vector<size_t>{200, 200, 200, 200}));
+  EXPECT_EQ(pipelineCounts(800, 1), (std::vector<size_t>{800}));
+}
+
 TEST(Planners, SplitCountsFollowsWeights) {
   std::vector<size_t> parts = splitCounts(10, 3, {1, 0, 4});
   EXPECT_EQ(parts, (std::vector<size_t>{2, 0, 8}));

@@ -65,10 +65,9 @@ TEST(Simulator, EveryAllReducePlannerCompletes) {
 }
 
 // The issue's target cluster, at the scale a unit test affords: half the nodes 8 x 400 Gb/s,
-// half 8 x 200 Gb/s, AllReduce of 1 GiB with the model's choice. The issue asks for 95% of the
-// bound; the phase-locked Plans reach about 85-89% under max-min sharing (every port is tight at
-// the bound's optimum, so flows that finish early leave capacity idle). This holds the line
-// where it is today.
+// half 8 x 200 Gb/s, AllReduce of 1 GiB with the model's choice: at least 95% of the bound with
+// 16 nodes (the weighted exchange in equal pieces holds up under fair sharing), 1.3x the ring
+// that ignores the difference, and the model within a few percent of the simulation.
 TEST(Simulator, HeterogeneousClusterNearTheBoundAndAheadOfTheRing) {
   for (int nodes : {2, 16}) {
     Topology t = makeCluster(nodes / 2, nodes / 2, 8, 400, 200);
@@ -81,10 +80,30 @@ TEST(Simulator, HeterogeneousClusterNearTheBoundAndAheadOfTheRing) {
     ASSERT_TRUE(ring.ok) << ring.error;
     const AllReduceBound bound = allReduceBound(t, 1024.0 * 1024 * 1024);
     if (nodes > 2) EXPECT_EQ(choice.algorithm, Algorithm::Weighted) << nodes;  // two nodes: any split is optimal
-    EXPECT_GE(bound.seconds / weighted.seconds, 0.83) << nodes << " nodes";
+    if (nodes > 2) EXPECT_GE(bound.seconds / weighted.seconds, 0.95) << nodes << " nodes";
     if (nodes > 2) EXPECT_GE(ring.seconds / weighted.seconds, 1.3) << nodes << " nodes";
-    EXPECT_NEAR(choice.seconds, weighted.seconds, 0.15 * weighted.seconds);  // the model agrees
+    EXPECT_NEAR(choice.seconds, weighted.seconds, 0.03 * weighted.seconds);  // the model agrees
   }
+}
+
+// Shares rounded to whole pieces of one size are what keep every port busy to the end of each
+// phase: the simulated time is the model's, phase by phase.
+TEST(Simulator, WeightedPiecesEndTogetherUnderFairSharing) {
+  Topology t = makeCluster(3, 3, 1, 400, 200, 3600, 0);
+  CollArgs a = allReduce(t, size_t{96} << 20);
+  const double simulated = simulate(t, a, Algorithm::Weighted, 1, 0);
+  EXPECT_NEAR(simulated, estimateSchedule(a, t, Algorithm::Weighted, 1, 0), simulated * 1e-3);
+}
+
+// Batched events: a symmetric exchange ends whole classes of transfers at once.
+TEST(Simulator, SymmetricTransfersEndInFewEvents) {
+  Topology t = makeCluster(8, 0, 1, 100, 100, 3600, 0);
+  Choice c;
+  c.algorithm = Algorithm::Weighted;
+  SimResult r = simulateCollective(t, allReduce(t, size_t{8} << 20), c);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.transfers, size_t{2 * 8 * 7});
+  EXPECT_LE(r.events, 4u);
 }
 
 TEST(Simulator, WeightedNeverLosesToTheRingOnHomogeneousClusters) {
