@@ -180,18 +180,27 @@ Status submitJob(std::function<Status()> job) {
   return job();
 }
 
+namespace {
+
+// Takes what the outermost group recorded (leaving no group open) and runs its jobs and inits;
+// its operations are left in `closed` for the caller.
+Status closeGroup(GroupState* closed) {
+  *closed = std::move(tGroup);
+  tGroup = GroupState{};
+  HCCL_TRY(runJobs(closed->jobs));
+  return runInits(closed->inits);
+}
+
+}  // namespace
+
 Status groupEnd() {
   if (tGroup.depth == 0)
     return reject(Status::InvalidUsage, "ncclGroupEnd called without a matching ncclGroupStart");
   if (--tGroup.depth > 0) return Status::Success;
-  std::vector<PendingInit> inits = std::move(tGroup.inits);
-  std::vector<std::unique_ptr<Operation>> ops = std::move(tGroup.ops);
-  std::vector<std::function<Status()>> jobs = std::move(tGroup.jobs);
-  tGroup = GroupState{};
-  HCCL_TRY(runJobs(jobs));
-  HCCL_TRY(runInits(inits));
-  HCCL_TRY(execute(ops));
-  for (PendingInit& p : inits)
+  GroupState closed;
+  HCCL_TRY(closeGroup(&closed));
+  HCCL_TRY(execute(closed.ops));
+  for (PendingInit& p : closed.inits)
     if (p.comm->state() == Status::InProgress) return Status::InProgress;
   return Status::Success;
 }
@@ -200,16 +209,11 @@ Status groupSimulateEnd(double* seconds) {
   if (tGroup.depth != 1)
     return reject(Status::InvalidUsage, tGroup.depth == 0 ? "ncclGroupSimulateEnd called without a matching ncclGroupStart"
                                                           : "ncclGroupSimulateEnd must close the outermost group");
-  tGroup.depth = 0;
-  std::vector<PendingInit> inits = std::move(tGroup.inits);
-  std::vector<std::unique_ptr<Operation>> ops = std::move(tGroup.ops);
-  std::vector<std::function<Status()>> jobs = std::move(tGroup.jobs);
-  tGroup = GroupState{};
-  HCCL_TRY(runJobs(jobs));
-  HCCL_TRY(runInits(inits));
+  GroupState closed;
+  HCCL_TRY(closeGroup(&closed));
   // A communicator's calls run one after another; different communicators' run side by side.
   std::vector<std::pair<Communicator*, double>> perComm;
-  for (const auto& o : ops) {
+  for (const auto& o : closed.ops) {
     o->comm->joinInit();
     auto it = std::find_if(perComm.begin(), perComm.end(), [&](const auto& e) { return e.first == o->comm; });
     if (it == perComm.end()) it = perComm.insert(perComm.end(), {o->comm, 0.0});
