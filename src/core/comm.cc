@@ -68,6 +68,9 @@ Status Communicator::init(const UniqueIdContent& id) {
   cpu_set_t cpus;
   int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
   oversubscribed_ = localRanks > cores;
+  anyDeviceRank_ = std::any_of(peers_.begin(), peers_.end(), [](const PeerInfo& p) {
+    return p.backendKind != static_cast<int32_t>(BackendKind::Host);
+  });
   HCCL_INFO(Init, "comm %p rank %d nranks %d ready (%s backend)", static_cast<void*>(this), rank_,
             nranks_, backend_->name());
   state_.store(static_cast<int>(Status::Success), std::memory_order_release);

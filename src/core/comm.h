@@ -61,6 +61,8 @@ class Communicator {
   Messenger* messenger(int peer) { return messengers_[peer].get(); }
   // More ranks on this host than cores this process may run on: idle waits must yield.
   bool oversubscribed() const { return oversubscribed_; }
+  // Some rank of this communicator is a GPU rank: its calls run in pieces (core/device_queue.h).
+  bool anyDeviceRank() const { return anyDeviceRank_; }
 
   // InProgress while initialising, Success when usable, else the error that broke it.
   Status state() const { return static_cast<Status>(state_.load(std::memory_order_acquire)); }
@@ -114,6 +116,7 @@ class Communicator {
   std::atomic<bool> abortFlag_{false};
   std::atomic<bool> finalized_{false};
   bool oversubscribed_ = false;
+  bool anyDeviceRank_ = false;
   std::thread initThread_;
   std::mutex busy_;
 

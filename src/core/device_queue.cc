@@ -45,12 +45,7 @@ std::mutex gQueuesMutex;  // guards lazy creation of queues
 
 }  // namespace
 
-bool hasDeviceRanks(const Communicator& comm) {
-  const auto& peers = comm.peers();
-  return std::any_of(peers.begin(), peers.end(), [](const PeerInfo& p) {
-    return p.backendKind != static_cast<int32_t>(BackendKind::Host);
-  });
-}
+bool hasDeviceRanks(const Communicator& comm) { return comm.anyDeviceRank(); }
 
 DeviceQueue::DeviceQueue(Communicator& comm, DeviceBackend& device)
     : comm_(comm), device_(device), staging_(&device) {}
