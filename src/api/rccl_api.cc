@@ -1,6 +1,7 @@
 // Functions RCCL adds to NCCL's ABI that PyTorch's ROCm build calls (docs/hip.md lists them):
 // without them a job that puts hccl in place of librccl.so.1 fails to load, or sends its
 // all_to_all_single to another library. hccl builds them from NCCL calls it already has.
+#include <cstdint>
 #include <string>
 #include <unordered_map>
 
@@ -28,9 +29,13 @@ NCCL_API ncclResult_t ncclAllToAllv(const void* sendbuff, const size_t sendcount
       return reject(Status::InvalidArgument, "ncclAllToAllv: a count or displacement array is NULL");
     if (static_cast<unsigned>(datatype) >= static_cast<unsigned>(ncclNumTypes))
       return reject(Status::InvalidArgument, "ncclAllToAllv: invalid datatype %d", static_cast<int>(datatype));
+    // Each count and displacement at most half the addressable elements: offset + length fits.
+    const size_t limit = SIZE_MAX / dataTypeSize(static_cast<DataType>(datatype)) / 2;
     for (int peer = 0; peer < c->nranks(); ++peer) {
       if ((sendcounts[peer] > 0 && sendbuff == nullptr) || (recvcounts[peer] > 0 && recvbuff == nullptr))
         return reject(Status::InvalidArgument, "ncclAllToAllv: NULL buffer with a non-zero count for peer %d", peer);
+      if (sendcounts[peer] > limit || sdispls[peer] > limit || recvcounts[peer] > limit || rdispls[peer] > limit)
+        return reject(Status::InvalidArgument, "ncclAllToAllv: count or displacement for peer %d overflows", peer);
     }
     return Status::Success;
   });

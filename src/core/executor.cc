@@ -32,6 +32,7 @@ size_t inputElements(const Operation& o) {
     case CollKind::Broadcast: return root ? a.count : 0;
     case CollKind::Scatter: return root ? a.count * a.nranks : 0;
     case CollKind::Recv: return 0;
+    case CollKind::Send: return root ? 0 : a.count;  // to self: the paired receive copies the input
     default: return a.count;
   }
 }
@@ -43,6 +44,7 @@ size_t outputElements(const Operation& o) {
     case CollKind::Reduce: return root ? a.count : 0;
     case CollKind::Gather: return root ? a.count * a.nranks : 0;
     case CollKind::Send: return 0;
+    case CollKind::Recv: return root ? 0 : a.count;  // from self: a copy of the user's own bytes
     default: return a.count;
   }
 }
@@ -65,14 +67,22 @@ char* resolve(Operation& o, const Region& r) {
 Status start(Operation& o) {
   Communicator& comm = *o.comm;
   o.plan = comm.schedules().plan(o.args);
-  // The input is staged in scratch when it must change before it is sent: converted from FNUZ,
-  // scaled by PreMulSum's factor, or both.
+  // The input is staged when it must change before it is sent: converted from FNUZ, scaled by
+  // PreMulSum's factor, or both. A collective stages in the communicator's scratch (collectives
+  // of one communicator run one at a time); a send runs beside other calls of its group, so it
+  // stages in its own buffer.
   const size_t inputs = inputElements(o);
   const bool convert = convertsFp8(o) && inputs > 0;
   const size_t stagedBytes = convert || o.preMultiply ? inputs * dataTypeSize(o.type) : 0;
-  if (o.plan.scratchBytes + stagedBytes > 0) o.scratch = comm.scratch(o.plan.scratchBytes + stagedBytes);
+  const bool ownStaging = o.args.kind == CollKind::Send;
+  const size_t scratchBytes = o.plan.scratchBytes + (ownStaging ? 0 : stagedBytes);
+  if (scratchBytes > 0) o.scratch = comm.scratch(scratchBytes);
   if (stagedBytes > 0) {
-    char* staged = o.scratch + o.plan.scratchBytes;
+    if (ownStaging && o.send != o.stagedInput.data()) {
+      o.stagedInput.assign(o.send, o.send + stagedBytes);
+      o.send = o.stagedInput.data();  // converted in place below
+    }
+    char* staged = ownStaging ? o.stagedInput.data() : o.scratch + o.plan.scratchBytes;
     const char* input = o.send;
     if (convert) {
       const uint8_t* toOcp = fp8ConversionTable(o.type, Fp8Encoding::Fnuz, Fp8Encoding::Ocp);

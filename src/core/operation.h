@@ -25,7 +25,7 @@ struct Operation {
   char* recv = nullptr;
   uint64_t tagBase = 0;
   Operation* after = nullptr;  // starts only once this one is done (collective order per comm)
-  std::vector<char> stagedInput;  // a copy of `send` when the group overwrites it
+  std::vector<char> stagedInput;  // a copy of `send` when the group overwrites it or it is converted
   void* stream = nullptr;           // the caller's stream (GPU ranks order the call on it)
   std::vector<uint64_t> pieceTags;  // one wire tag per piece (communicators with GPU ranks)
 

@@ -72,3 +72,49 @@ TEST(Fp8Format, FnuzAndOcpRanksComputeOneAnswer) {
 }
 
 }  // namespace
+
+namespace {
+
+extern "C" ncclResult_t ncclAllToAllv(const void* sendbuff, const size_t sendcounts[], const size_t sdispls[],
+                                      void* recvbuff, const size_t recvcounts[], const size_t rdispls[],
+                                      ncclDataType_t datatype, ncclComm_t comm, cudaStream_t stream);
+
+// Point-to-point on a FNUZ rank: several sends in one group (each converts its own copy) and the
+// pair to itself (its bytes stay as they are) all deliver the values that were sent.
+TEST(Fp8Format, FnuzRankExchangesWithEveryoneAndItself) {
+  mp::Options opts;
+  opts.initComm = false;
+  MP_EXPECT_RUN(mp::run(3, [](mp::Rank& R) {
+    const Fp8Type t{ncclFloat8e4m3, 3, 7};
+    const bool fnuz = R.rank == 0;
+    setenv("HCCL_FP8_FORMAT", fnuz ? "fnuz" : "ocp", 1);
+    ncclUniqueId id = R.shareUniqueId();
+    ncclComm_t comm = nullptr;
+    ASSERT_EQ(ncclCommInitRank(&comm, R.nranks, id, R.rank), ncclSuccess);
+    // Block p of the input holds the values meant for rank p: OCP codes chosen per (sender, p).
+    std::vector<uint8_t> ocp = inputs(t, 0);
+    const size_t block = 16;
+    std::vector<size_t> counts(R.nranks, block), displs(R.nranks);
+    std::vector<uint8_t> send(block * R.nranks), recv(block * R.nranks, 0);
+    auto valueCode = [&](int from, int to, size_t k) { return ocp[(from * 37 + to * 11 + k) % ocp.size()]; };
+    for (int p = 0; p < R.nranks; ++p) {
+      displs[p] = p * block;
+      for (size_t k = 0; k < block; ++k) {
+        uint8_t code = valueCode(R.rank, p, k);
+        send[p * block + k] = fnuz ? toFnuz(code, t.mantissaBits) : code;
+      }
+    }
+    ASSERT_EQ(ncclAllToAllv(send.data(), counts.data(), displs.data(), recv.data(), counts.data(), displs.data(),
+                            t.type, comm, nullptr),
+              ncclSuccess);
+    const int bias = fnuz ? t.ocpBias + 1 : t.ocpBias;
+    for (int p = 0; p < R.nranks; ++p)
+      for (size_t k = 0; k < block; ++k)
+        ASSERT_EQ(fp8Value(recv[p * block + k], t.mantissaBits, bias),
+                  fp8Value(valueCode(p, R.rank, k), t.mantissaBits, t.ocpBias))
+            << "from rank " << p << " element " << k;
+    EXPECT_EQ(ncclCommDestroy(comm), ncclSuccess);
+  }, opts));
+}
+
+}  // namespace
