@@ -215,6 +215,9 @@ Status groupSimulateEnd(double* seconds) {
   std::vector<std::pair<Communicator*, double>> perComm;
   for (const auto& o : closed.ops) {
     o->comm->joinInit();
+    if (failed(o->comm->state()))
+      return reject(o->comm->state(), "ncclGroupSimulateEnd: rank %d's communicator is in an error state (%s)",
+                    o->comm->rank(), statusName(o->comm->state()));
     auto it = std::find_if(perComm.begin(), perComm.end(), [&](const auto& e) { return e.first == o->comm; });
     if (it == perComm.end()) it = perComm.insert(perComm.end(), {o->comm, 0.0});
     it->second += topo::estimateSeconds(o->args, o->comm->topology());
