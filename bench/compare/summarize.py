@@ -111,14 +111,19 @@ def table(header, rows):
     return "\n".join(lines)
 
 
+def present(med, np_):
+    """The libraries, sizes and hccl variants that have medians at this rank count."""
+    libs = [l for l in LIBS if any(k[0] == l and k[1] == np_ for k in med)]
+    sizes = sorted({k[2] for k in med if k[1] == np_})
+    return libs, sizes, [h for h in HCCLS if h in libs]
+
+
 def targets_section(med, nps):
     out = []
     for np_ in nps:
-        libs = [l for l in LIBS if any(k[0] == l and k[1] == np_ for k in med)]
-        sizes = sorted({k[2] for k in med if k[1] == np_})
+        libs, sizes, hcc = present(med, np_)
         if not sizes:
             continue
-        hcc = [h for h in HCCLS if h in libs]
         hdr = ["size"] + [f"{LABEL[l]} µs" for l in libs] + [f"{LABEL[l]} busbw" for l in libs] + \
               ["hccl/OMPI"] + [f"{LABEL[h]}/no-mmap" for h in hcc] + ["in place: hccl/no-mmap",
                                                                      "target", "met"]
@@ -193,11 +198,9 @@ def verdict(med, nps):
 def sweep_section(med, nps):
     out = []
     for np_ in nps:
-        libs = [l for l in LIBS if any(k[0] == l and k[1] == np_ for k in med)]
-        sizes = sorted({k[2] for k in med if k[1] == np_})
+        libs, sizes, hcc = present(med, np_)
         if not sizes:
             continue
-        hcc = [h for h in HCCLS if h in libs]
         hdr = ["size"] + [f"{LABEL[l]} µs" for l in libs] + [f"{LABEL[l]} busbw" for l in libs] + \
               [f"{LABEL[h]}/no-mmap" for h in hcc] + ["hccl busbw min–max"]
         body = []
