@@ -26,10 +26,6 @@ enum class CollKind : uint8_t {
 
 const char* collKindName(CollKind kind);
 
-namespace topo {
-struct Topology;
-}
-
 // Which schedule a collective uses; Auto lets planCollective choose by message size (or the cost
 // model choose, when the communicator has a Topology).
 enum class Algorithm : uint8_t {
@@ -70,8 +66,6 @@ struct CollArgs {
   const PlanLayout* layout = nullptr;
   int channels = 1;       // parallel rings of Ring AllReduce
   size_t chunkBytes = 0;  // pipeline chunk of Tree, Hierarchical and Weighted; 0: one chunk
-  // The communicator's cluster, nullptr when it has none; topo::planWithTopology reads it.
-  const topo::Topology* topology = nullptr;
 };
 
 // Ring schedules for the reducing and gathering collectives (recursive doubling for small

@@ -305,12 +305,6 @@ Plan planWithChoice(const CollArgs& args, const PlanLayout& layout, const Choice
   return planCollective(a);
 }
 
-Plan planWithTopology(const CollArgs& args) {
-  if (args.topology == nullptr || args.topology->nranks() != args.nranks) return planCollective(args);
-  const PlanLayout layout = planLayout(*args.topology);
-  return planWithChoice(args, layout, choose(args, *args.topology));
-}
-
 std::string describeChoice(const CollArgs& args, const Topology& topology) {
   const Choice c = choose(args, topology);
   const PlanLayout layout = planLayout(topology);

@@ -44,10 +44,6 @@ Choice choose(const CollArgs& args, const Topology& topology);
 // The Plan of `args` with `choice` and `layout` (a layout from planLayout of the same topology).
 Plan planWithChoice(const CollArgs& args, const PlanLayout& layout, const Choice& choice);
 
-// The executor's entry: with args.topology set (and matching args.nranks), plans what the model
-// chooses; without, exactly planCollective(args).
-Plan planWithTopology(const CollArgs& args);
-
 // The choice in words, for NCCL_DEBUG=INFO: planner, why, and the rings or trees it uses.
 std::string describeChoice(const CollArgs& args, const Topology& topology);
 

@@ -1,6 +1,7 @@
-// The cost model's choices, the executor's entry point and the NCCL_ALGO names.
+// The cost model's choices, the communicator's schedule chooser and the NCCL_ALGO names.
 #include <gtest/gtest.h>
 
+#include "core/schedule_chooser.h"
 #include "sim_cluster.h"
 #include "topology/cost_model.h"
 
@@ -22,10 +23,13 @@ TEST(CostModel, OneNodeKeepsTheRuleWithoutTopology) {
   EXPECT_EQ(choose(allReduce(8, size_t{1} << 20), t).algorithm, Algorithm::Ring);
 }
 
-TEST(CostModel, WithoutTopologyPlansAsBefore) {
+TEST(CostModel, OneNodePlansAsBefore) {
+  Topology t = makeCluster(1, 0, 4, 100, 100);
+  ScheduleChooser chooser;
+  chooser.setTopology(&t);
   CollArgs a = allReduce(4, size_t{1} << 20);
   a.rank = 1;
-  EXPECT_EQ(planWithTopology(a).describe(), planCollective(a).describe());
+  EXPECT_EQ(chooser.plan(a).describe(), planCollective(a).describe());
 }
 
 TEST(CostModel, HeterogeneousLargeMessagesGoWeightedSmallOnesSkipTheRing) {
@@ -66,10 +70,12 @@ TEST(CostModel, DescribeNamesPlannerAndRing) {
 TEST(CostModel, PlansWithTopologyAreAPlannersPlans) {
   Topology t = makeCluster(2, 1, 2, 400, 200);
   CollArgs a = allReduce(t.nranks(), size_t{8} << 20);
-  a.topology = &t;
   a.rank = 3;
-  Plan plan = planWithTopology(a);
+  ScheduleChooser chooser;
+  chooser.setTopology(&t);
+  Plan plan = chooser.plan(a);
   EXPECT_FALSE(plan.phases.empty());
+  EXPECT_EQ(plan.describe(), planWithChoice(a, planLayout(t), choose(a, t)).describe());
 }
 
 TEST(CostModel, AlgorithmNames) {
