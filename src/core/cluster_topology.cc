@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 
+#include "backends/backend.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "topology/discover.h"
@@ -75,8 +76,9 @@ Status assemble(const std::vector<PeerInfo>& peers, const std::vector<Record>& r
     }
     topo::RankPlace place;
     place.node = it->second;
-    if (peers[r].backendKind != 0 && peers[r].deviceIndex >= 0) {
-      topo::Vendor vendor = peers[r].backendKind == 2 ? topo::Vendor::Amd : topo::Vendor::Nvidia;
+    const auto backend = static_cast<BackendKind>(peers[r].backendKind);
+    if (backend != BackendKind::Host && peers[r].deviceIndex >= 0) {
+      topo::Vendor vendor = backend == BackendKind::Hip ? topo::Vendor::Amd : topo::Vendor::Nvidia;
       std::vector<topo::Gpu>& gpus = t.nodes[place.node].gpus;
       for (size_t g = 0; g < gpus.size() && place.gpu < 0; ++g)
         if (gpus[g].vendor == vendor && gpus[g].index == peers[r].deviceIndex) place.gpu = static_cast<int>(g);
