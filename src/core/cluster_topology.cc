@@ -1,6 +1,5 @@
 #include "core/cluster_topology.h"
 
-#include <cstring>
 #include <functional>
 #include <map>
 
