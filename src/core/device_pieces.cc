@@ -18,11 +18,6 @@ IntParam pieceBytesParam("DEVICE_PIECE_BYTES", int64_t{4} << 20,
                          "(must be equal on every rank)",
                          false);
 
-size_t pieceBytes() {
-  static const size_t bytes = static_cast<size_t>(std::max<int64_t>(pieceBytesParam.get(), 4096));
-  return bytes;
-}
-
 struct Blocks {
   int in, out, max;
 };
@@ -165,9 +160,14 @@ Operation pieceOperation(const Item& it, char* base) {
 
 }  // namespace
 
+size_t devicePieceBytes() {
+  static const size_t bytes = static_cast<size_t>(std::max<int64_t>(pieceBytesParam.get(), 4096));
+  return bytes;
+}
+
 PieceShape pieceShape(const Operation& o) {
   const size_t elem = std::max<size_t>(o.args.elemSize, 1);
-  const size_t elems = std::max<size_t>(pieceBytes() / (blocksOf(o).max * elem), 1);
+  const size_t elems = std::max<size_t>(devicePieceBytes() / (blocksOf(o).max * elem), 1);
   const size_t pieces = std::max<size_t>((o.args.count + elems - 1) / elems, 1);
   return {elems, pieces};
 }

@@ -48,7 +48,7 @@ std::mutex gQueuesMutex;  // guards lazy creation of queues
 bool hasDeviceRanks(const Communicator& comm) { return comm.anyDeviceRank(); }
 
 DeviceQueue::DeviceQueue(Communicator& comm, DeviceBackend& device)
-    : comm_(comm), device_(device), staging_(&device) {}
+    : comm_(comm), device_(device), staging_(&device), direct_(comm, device) {}
 
 Status DeviceQueue::start() {
   const hcclDeviceRuntime_v1& rt = device_.runtime();
@@ -145,13 +145,37 @@ Status DeviceQueue::waitReached(uint32_t seq) {
 void DeviceQueue::run(Batch& batch) {
   std::lock_guard<std::mutex> busy(comm_.busy());
   if (failed(comm_.state())) return;  // the stream is released; the error stays reported
-  std::vector<Operation*> ops;
-  for (auto& o : batch.ops) ops.push_back(o.get());
-  Status s = runInPieces(ops, staging_);
+  Status s = runBatch(batch);
   if (failed(s) && !failed(comm_.state())) {
     comm_.setLastError(threadLastError());
     comm_.fail(s);
   }
+}
+
+// Collectives in call order, each device to device when it can be; the batch's sends and
+// receives together (as runInPieces groups them), at the place of the first one.
+Status DeviceQueue::runBatch(Batch& batch) {
+  std::vector<Operation*> ops, p2p;
+  bool anyDirect = false;
+  for (auto& o : batch.ops) {
+    ops.push_back(o.get());
+    anyDirect = anyDirect || direct_.eligible(*o);
+    if (o->args.kind == CollKind::Send || o->args.kind == CollKind::Recv) p2p.push_back(o.get());
+  }
+  if (!anyDirect) return runInPieces(ops, staging_);
+  bool p2pDone = false;
+  for (Operation* o : ops) {
+    const bool isP2p = o->args.kind == CollKind::Send || o->args.kind == CollKind::Recv;
+    if (isP2p) {
+      if (!p2pDone) HCCL_TRY(runInPieces(p2p, staging_));
+      p2pDone = true;
+      continue;
+    }
+    bool ran = false;
+    if (direct_.eligible(*o)) HCCL_TRY(direct_.run(*o, &ran));
+    if (!ran) HCCL_TRY(runInPieces({o}, staging_));
+  }
+  return Status::Success;
 }
 
 void DeviceQueue::release(uint32_t seq) { storeWord(&words_[1], seq); }

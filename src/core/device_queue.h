@@ -6,7 +6,8 @@
 // then waits until the host writes s into a second word ("done") — stream memory operations
 // (write/wait value 32), or, where the device lacks them, a host function that does both. The
 // progress thread waits for "reached", runs the batch piece by piece (device_pieces.h), and
-// writes "done": the stream resumes and the call's results are in place, as in NCCL.
+// writes "done": the stream resumes and the call's results are in place, as in NCCL. Where all
+// ranks are GPUs of one node, collectives run device to device instead (device_direct.h).
 // A stream being captured into a graph is refused (ncclInvalidUsage) before anything is enqueued.
 #pragma once
 
@@ -18,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/device_direct.h"
 #include "core/device_pieces.h"
 #include "core/operation.h"
 
@@ -45,6 +47,7 @@ class DeviceQueue {
   void loop();
   Status waitReached(uint32_t seq);
   void run(Batch& batch);
+  Status runBatch(Batch& batch);
   void release(uint32_t seq);
 
   Communicator& comm_;
@@ -53,6 +56,7 @@ class DeviceQueue {
   void* deviceWords_ = nullptr;      // their device address
   uint32_t nextSeq_ = 0;             // API side, under the caller's ordering
   PieceStaging staging_;
+  DeviceDirect direct_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;

@@ -177,32 +177,44 @@ void initRank(mp::Rank& r, int gpuRanks) {
   ASSERT_EQ(ncclCommInitRank(&r.comm, r.nranks, id, r.rank), ncclSuccess);
 }
 
-void everythingOn(int nranks, int gpuRanks, std::vector<std::pair<std::string, std::string>> extraEnv = {}) {
+// How GPU ranks of an all-GPU communicator exchange data: device to device through IPC-mapped
+// scratch, or staged through host memory (checked where the fake runtime counts IPC opens).
+enum class Path { Direct, Staged };
+
+void everythingOn(int nranks, int gpuRanks, Path path,
+                  std::vector<std::pair<std::string, std::string>> extraEnv = {}) {
   mp::Options o = deviceOptions(gpuRanks);
   for (auto& e : extraEnv) o.env.push_back(e);
-  MP_EXPECT_RUN(mp::run(nranks, [gpuRanks](mp::Rank& r) {
+  MP_EXPECT_RUN(mp::run(nranks, [gpuRanks, path](mp::Rank& r) {
     initRank(r, gpuRanks);
-    if (r.comm != nullptr) everything(r, gpuRanks);
+    if (r.comm == nullptr) return;
+    everything(r, gpuRanks);
+    const int opens = isDeviceRank(r.rank, gpuRanks) ? testdev::ipcOpens() : -1;
+    if (opens >= 0) EXPECT_EQ(opens > 0, path == Path::Direct) << "rank " << r.rank;
   }, o));
 }
 
 // Several ranks share device 0, as NCCL does not allow.
 TEST(DeviceColl, TwoGpuRanks) {
   HCCL_SKIP_WITHOUT_DEVICE();
-  everythingOn(2, 2);
+  everythingOn(2, 2, Path::Direct);
 }
 TEST(DeviceColl, FourGpuRanks) {
   HCCL_SKIP_WITHOUT_DEVICE();
-  everythingOn(4, 4);
+  everythingOn(4, 4, Path::Direct);
+}
+TEST(DeviceColl, TwoGpuRanksStagedThroughHostMemory) {
+  HCCL_SKIP_WITHOUT_DEVICE();
+  everythingOn(2, 2, Path::Staged, {{"HCCL_DEVICE_DIRECT", "0"}});
 }
 TEST(DeviceColl, TwoGpuAndTwoCpuRanks) {
   HCCL_SKIP_WITHOUT_DEVICE();
-  everythingOn(4, 2);
+  everythingOn(4, 2, Path::Staged);
 }
 // The fake runtime then offers no stream memory operations: the host-function gate runs.
 TEST(DeviceColl, HostFunctionGate) {
   HCCL_SKIP_WITHOUT_DEVICE();
-  everythingOn(2, 2, {{"HCCL_FAKEDEV_NO_MEMOPS", "1"}});
+  everythingOn(2, 2, Path::Direct, {{"HCCL_FAKEDEV_NO_MEMOPS", "1"}});
 }
 
 }  // namespace

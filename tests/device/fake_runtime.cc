@@ -1,12 +1,16 @@
 // libhccl-fakedev.so: the device runtime table filled with host memory and threads, so CI
 // runs the whole device path (loader, stream gates, staging, kernels) without a GPU.
-// "Device" memory is heap memory the fake remembers (pointerDevice knows it), each stream is a
-// worker thread executing its commands in order, write/wait value poll the word, events count
-// the commands a stream has finished, and kernels are the shared kernel source run on the CPU
-// (host_shim.h). Test hooks (environment, read here because this is a test artifact):
+// "Device" memory is a memfd mapping the fake remembers (pointerDevice knows it; IPC handles map
+// it in other processes), each stream is a worker thread executing its commands in order,
+// write/wait value poll the word, events count the commands a stream has finished, and kernels
+// are the shared kernel source run on the CPU (host_shim.h). Test hooks (environment, read here because this is a test artifact):
 // HCCL_FAKEDEV_FAIL_INIT=1 (no driver), HCCL_FAKEDEV_NO_MEMOPS=1 (host-function gate),
-// HCCL_FAKEDEV_COUNT=n (devices, default 1).
+// HCCL_FAKEDEV_COUNT=n (devices, default 1), HCCL_FAKEDEV_NO_IPC=1 (handles cannot be opened),
+// HCCL_FAKEDEV_FAIL_KERNELS=1 (reduction launches fail).
+#include <fcntl.h>
 #include <sched.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -103,10 +107,6 @@ void spinUntil(const std::function<bool()>& ready) {
 
 thread_local int tDevice = 0;
 std::mutex gMemMutex;
-std::map<uintptr_t, std::pair<size_t, int>>& deviceBlocks() {
-  static auto* blocks = new std::map<uintptr_t, std::pair<size_t, int>>();
-  return *blocks;
-}
 
 int init() { return envFlag("HCCL_FAKEDEV_FAIL_INIT") ? kNoDriver : kOk; }
 const char* errorText(int code) {
@@ -143,19 +143,46 @@ int multiProcessorCount(int* count, int) {
   return kOk;
 }
 
+// Device memory is a shared mapping of a memfd, so that IPC handles work across the rank
+// processes of a test: a handle names the owner's /proc/<pid>/fd entry.
+struct Block {
+  size_t bytes;
+  int device;
+  int fd;         // -1 for a mapping opened from a handle
+};
+std::map<uintptr_t, Block>& deviceBlocks() {
+  static auto* blocks = new std::map<uintptr_t, Block>();
+  return *blocks;
+}
+std::atomic<int> gIpcOpens{0};
+
+void* mapShared(int fd, size_t bytes) {
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
 int deviceAlloc(void** ptr, size_t bytes) {
-  void* p = nullptr;
-  if (posix_memalign(&p, 256, bytes == 0 ? 1 : bytes) != 0) return kInvalid;
+  if (bytes == 0) bytes = 1;
+  const int fd = memfd_create("hccl-fakedev", MFD_CLOEXEC);
+  if (fd < 0) return kInvalid;
+  void* p = ftruncate(fd, static_cast<off_t>(bytes)) == 0 ? mapShared(fd, bytes) : nullptr;
+  if (p == nullptr) {
+    close(fd);
+    return kInvalid;
+  }
   memset(p, 0xA5, bytes);  // device memory starts as garbage
   std::lock_guard<std::mutex> lock(gMemMutex);
-  deviceBlocks()[reinterpret_cast<uintptr_t>(p)] = {bytes == 0 ? 1 : bytes, tDevice};
+  deviceBlocks()[reinterpret_cast<uintptr_t>(p)] = {bytes, tDevice, fd};
   *ptr = p;
   return kOk;
 }
 int deviceFree(void* ptr) {
   std::lock_guard<std::mutex> lock(gMemMutex);
-  if (deviceBlocks().erase(reinterpret_cast<uintptr_t>(ptr)) != 1) return kInvalid;
-  free(ptr);
+  auto it = deviceBlocks().find(reinterpret_cast<uintptr_t>(ptr));
+  if (it == deviceBlocks().end() || it->second.fd < 0) return kInvalid;
+  munmap(ptr, it->second.bytes);
+  close(it->second.fd);
+  deviceBlocks().erase(it);
   return kOk;
 }
 int hostAlloc(void** ptr, size_t bytes) {
@@ -178,7 +205,7 @@ int pointerDevice(int* device, const void* ptr) {
   *device = -1;
   if (it != deviceBlocks().begin()) {
     --it;
-    if (p < it->first + it->second.first) *device = it->second.second;
+    if (p < it->first + it->second.bytes) *device = it->second.device;
   }
   return kOk;
 }
@@ -265,23 +292,56 @@ int launchHostFunc(void* s, void (*fn)(void*), void* arg) {
   return kOk;
 }
 
-// Same-process handles: the pointer itself.
+struct IpcHandle {
+  uint32_t magic;
+  int32_t pid;
+  int32_t fd;
+  uint64_t bytes;
+};
+constexpr uint32_t kIpcMagic = 0x46414b45;
+static_assert(sizeof(IpcHandle) <= HCCL_DEVICE_IPC_HANDLE_BYTES);
+
 int ipcGetHandle(void* handle, void* devicePtr) {
+  std::lock_guard<std::mutex> lock(gMemMutex);
+  auto it = deviceBlocks().find(reinterpret_cast<uintptr_t>(devicePtr));
+  if (it == deviceBlocks().end() || it->second.fd < 0) return kInvalid;
+  const IpcHandle h{kIpcMagic, getpid(), it->second.fd, it->second.bytes};
   memset(handle, 0, HCCL_DEVICE_IPC_HANDLE_BYTES);
-  memcpy(handle, &devicePtr, sizeof(devicePtr));
+  memcpy(handle, &h, sizeof(h));
   return kOk;
 }
 int ipcOpenHandle(void** devicePtr, const void* handle) {
-  memcpy(devicePtr, handle, sizeof(*devicePtr));
+  if (envFlag("HCCL_FAKEDEV_NO_IPC")) return kUnsupported;
+  IpcHandle h;
+  memcpy(&h, handle, sizeof(h));
+  if (h.magic != kIpcMagic) return kInvalid;
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/fd/%d", h.pid, h.fd);
+  const int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return kInvalid;
+  void* p = mapShared(fd, h.bytes);
+  close(fd);
+  if (p == nullptr) return kInvalid;
+  std::lock_guard<std::mutex> lock(gMemMutex);
+  deviceBlocks()[reinterpret_cast<uintptr_t>(p)] = {h.bytes, tDevice, -1};
+  ++gIpcOpens;
+  *devicePtr = p;
   return kOk;
 }
-int ipcCloseHandle(void*) { return kOk; }
+int ipcCloseHandle(void* devicePtr) {
+  std::lock_guard<std::mutex> lock(gMemMutex);
+  auto it = deviceBlocks().find(reinterpret_cast<uintptr_t>(devicePtr));
+  if (it == deviceBlocks().end() || it->second.fd >= 0) return kInvalid;
+  munmap(devicePtr, it->second.bytes);
+  deviceBlocks().erase(it);
+  return kOk;
+}
 
 // ---- kernels --------------------------------------------------------------------------------
 
 int reduce(void* dst, void* dst2, const void* a, const void* b, size_t count, int type, int op,
            void* s) {
-  if (type < 0 || type > 11 || op < 0 || op > 3) return kInvalid;
+  if (type < 0 || type > 11 || op < 0 || op > 3 || envFlag("HCCL_FAKEDEV_FAIL_KERNELS")) return kInvalid;
   stream(s)->push([=] {
     hccl::dev::launchReduce(hccl::dev::HostLauncher{}, kSmCount, dst, dst2, a, b, count, type, op);
   });
@@ -326,3 +386,6 @@ extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v1* hc
 extern "C" __attribute__((visibility("default"))) void hcclFakeDevSetCapturing(void* s, int on) {
   stream(s)->capturing = on;
 }
+
+// Test hook: how many IPC handles this process has opened.
+extern "C" __attribute__((visibility("default"))) int hcclFakeDevIpcOpens() { return gIpcOpens.load(); }

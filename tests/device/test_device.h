@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <stdexcept>
+#include <string>
 #include <vector>
 
 #include "backends/common/device_runtime.h"
@@ -51,6 +52,15 @@ inline void setCapturing(void* stream, int on) {
   void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
   auto fn = reinterpret_cast<void (*)(void*, int)>(dlsym(h, "hcclFakeDevSetCapturing"));
   fn(stream, on);
+}
+
+inline bool isFake() { return std::string(rt().name) == "fakedev"; }
+
+// Fake runtime only: how many IPC handles this process opened; -1 on another runtime.
+inline int ipcOpens() {
+  void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+  auto fn = reinterpret_cast<int (*)()>(dlsym(h, "hcclFakeDevIpcOpens"));
+  return fn != nullptr ? fn() : -1;
 }
 
 // A device buffer that frees itself.

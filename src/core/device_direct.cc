@@ -1,0 +1,363 @@
+#include "core/device_direct.h"
+
+#include <sched.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+
+#include "backends/device_backend.h"
+#include "core/comm.h"
+#include "core/device_pieces.h"
+#include "core/error.h"
+#include "core/log.h"
+#include "core/params.h"
+
+namespace hccl {
+namespace {
+
+IntParam directParam("DEVICE_DIRECT", 1,
+                     "1: collectives of communicators whose ranks are all GPUs of one vendor on one "
+                     "node run device to device through IPC-mapped scratch; 0: staged through host "
+                     "memory (ranks agree: any 0 turns it off for all)",
+                     false);
+
+constexpr size_t kAlign = 256;  // slot alignment: full-width vector loads on every device
+size_t alignUp(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
+
+// The setup's two exchanges use the top of the first call's tag space; barriers count up from 1.
+constexpr uint32_t kHandlesTag = 0xfffffff0u;
+constexpr uint32_t kAgreeTag = 0xfffffff1u;
+
+struct HandleRecord {
+  int32_t willing;  // scratch allocated and DEVICE_DIRECT on
+  int32_t pad;
+  uint8_t handle[HCCL_DEVICE_IPC_HANDLE_BYTES];
+};
+
+bool isFp8(DataType t) { return t == DataType::Float8e4m3 || t == DataType::Float8e5m2; }
+
+}  // namespace
+
+// One piece of a call: elements [offset, offset + elems) of each of its blocks.
+struct DeviceDirect::Piece {
+  size_t offset;
+  size_t elems;
+};
+
+DeviceDirect::DeviceDirect(Communicator& comm, DeviceBackend& device) : comm_(comm), device_(device) {
+  const PeerInfo& self = comm.peers()[comm.rank()];
+  candidate_ = std::all_of(comm.peers().begin(), comm.peers().end(), [&](const PeerInfo& p) {
+    return p.hostHash == self.hostHash && p.backendKind == self.backendKind;
+  });
+  // Pieces are HCCL_DEVICE_PIECE_BYTES per rank; slots round each block up to kAlign, and a
+  // block holds at least one element even when that exceeds the piece.
+  const int n = comm.nranks();
+  regionBytes_ = alignUp(devicePieceBytes()) + static_cast<size_t>(n) * (kAlign + 8);
+}
+
+DeviceDirect::~DeviceDirect() { teardown(); }
+
+void DeviceDirect::teardown() {
+  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  if (!scratch_.empty() || stream_ != nullptr) device_.select();
+  for (int r = 0; r < static_cast<int>(scratch_.size()); ++r) {
+    if (scratch_[r] == nullptr) continue;
+    if (r == comm_.rank()) rt.deviceFree(scratch_[r]);
+    else rt.ipcCloseHandle(scratch_[r]);
+  }
+  scratch_.clear();
+  if (stream_ != nullptr) rt.streamDestroy(stream_);
+  stream_ = nullptr;
+}
+
+bool DeviceDirect::eligible(const Operation& o) const {
+  if (!candidate_ || state_ == State::Off) return false;
+  if (o.args.kind == CollKind::Send || o.args.kind == CollKind::Recv) return false;
+  // A HIP rank may hold FNUZ fp8, which only the staged path converts (core/fp8_encoding.h).
+  if (isFp8(o.type) && device_.kind() == BackendKind::Hip) return false;
+  return true;
+}
+
+Status DeviceDirect::run(Operation& o, bool* ran) {
+  *ran = false;
+  tag_ = o.tagBase;
+  barrier_ = 0;
+  if (state_ == State::Unset) HCCL_TRY(setup(o.tagBase));
+  if (state_ != State::On) return Status::Success;
+  *ran = true;
+  if (o.args.count == 0) return Status::Success;
+  const PieceShape shape = pieceShape(o);
+  for (size_t k = 0; k < shape.pieces; ++k) {
+    const Piece p{k * shape.elems, std::min(shape.elems, o.args.count - k * shape.elems)};
+    switch (o.args.kind) {
+      case CollKind::AllReduce: HCCL_TRY(allReduce(o, p, true)); break;
+      case CollKind::Reduce: HCCL_TRY(allReduce(o, p, o.args.rank == o.args.root)); break;
+      case CollKind::ReduceScatter: HCCL_TRY(reduceScatter(o, p)); break;
+      case CollKind::AllGather: case CollKind::Broadcast: case CollKind::Gather:
+        HCCL_TRY(gatherLike(o, p));
+        break;
+      case CollKind::AllToAll: case CollKind::Scatter: HCCL_TRY(pushLike(o, p)); break;
+      case CollKind::Send: case CollKind::Recv: return fail(Status::InternalError, "direct path given a send or receive");
+    }
+  }
+  return Status::Success;
+}
+
+// ---- setup ----------------------------------------------------------------------------------
+
+Status DeviceDirect::setup(uint64_t tag) {
+  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  const int n = comm_.nranks(), me = comm_.rank();
+  scratch_.assign(n, nullptr);
+  HandleRecord mine{};
+  if (directParam.get() != 0) {
+    HCCL_TRY(device_.select());
+    void* base = nullptr;
+    mine.willing = rt.deviceAlloc(&base, 2 * regionBytes_) == 0 &&
+                   rt.ipcGetHandle(mine.handle, base) == 0 && rt.streamCreate(&stream_) == 0;
+    scratch_[me] = static_cast<char*>(base);
+  }
+  std::vector<char> all;
+  HCCL_TRY(exchange(tag | kHandlesTag, &mine, sizeof(mine), &all));
+  // Everyone willing: open every peer's scratch.
+  int32_t opened = 1;
+  int refusedBy = -1;
+  for (int r = 0; r < n; ++r) {
+    HandleRecord theirs;
+    memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
+    if (!theirs.willing) {
+      opened = 0;
+      refusedBy = r;
+      break;
+    }
+  }
+  for (int r = 0; r < n && opened; ++r) {
+    if (r == me) continue;
+    HandleRecord theirs;
+    memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
+    void* peer = nullptr;
+    const int code = rt.ipcOpenHandle(&peer, theirs.handle);
+    if (code != 0) {
+      HCCL_INFO(Init, "rank %d: cannot open rank %d's IPC handle: %s", me, r, rt.errorText(code));
+      opened = 0;
+      break;
+    }
+    scratch_[r] = static_cast<char*>(peer);
+  }
+  HCCL_TRY(exchange(tag | kAgreeTag, &opened, sizeof(opened), &all));
+  int failedAt = -1;
+  for (int r = 0; r < n && failedAt < 0; ++r) {
+    int32_t theirs = 0;
+    memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
+    if (!theirs) failedAt = r;
+  }
+  if (failedAt < 0) {
+    state_ = State::On;
+    HCCL_INFO(Init, "rank %d: collectives run device to device (%d ranks, IPC scratch %zu bytes each)",
+              me, n, 2 * regionBytes_);
+    return Status::Success;
+  }
+  state_ = State::Off;
+  teardown();
+  if (refusedBy >= 0)
+    HCCL_INFO(Init, "rank %d: collectives stay staged through host memory: rank %d has no IPC scratch "
+              "(HCCL_DEVICE_DIRECT=0 or allocation failed)", me, refusedBy);
+  else
+    HCCL_INFO(Init, "rank %d: collectives stay staged through host memory: rank %d cannot open its "
+              "peers' IPC handles", me, failedAt);
+  return Status::Success;
+}
+
+Status DeviceDirect::exchange(uint64_t tag, const void* mine, size_t bytes, std::vector<char>* all) {
+  const int n = comm_.nranks(), me = comm_.rank();
+  all->assign(n * bytes, 0);
+  memcpy(all->data() + me * bytes, mine, bytes);
+  std::vector<Request> requests(2 * static_cast<size_t>(n));
+  for (int peer = 0; peer < n; ++peer) {
+    if (peer == me) continue;
+    Request& s = requests[2 * peer];
+    s.kind = Request::Kind::Send;
+    s.tag = tag;
+    s.buffer = static_cast<char*>(const_cast<void*>(mine));
+    s.bytes = bytes;
+    comm_.messenger(peer)->postSend(&s);
+    Request& r = requests[2 * peer + 1];
+    r.kind = Request::Kind::Recv;
+    r.tag = tag;
+    r.buffer = all->data() + peer * bytes;
+    r.bytes = bytes;
+    comm_.messenger(peer)->postRecv(&r);
+  }
+  using Clock = std::chrono::steady_clock;
+  const auto timeout = std::chrono::duration<double>(comm_.config().timeoutSeconds);
+  Clock::time_point idleSince = Clock::now();
+  Status status = Status::Success;
+  for (int round = 0;; ++round) {
+    bool pending = false, movedAny = false;
+    for (int peer = 0; peer < n && !failed(status); ++peer) {
+      if (peer == me) continue;
+      Messenger* m = comm_.messenger(peer);
+      bool moved = false;
+      Status s = m->progress(&moved);
+      if (failed(s)) {
+        status = fail(Status::RemoteError, "rank %d: link to rank %d failed during a device-direct "
+                      "collective", me, peer);
+        break;
+      }
+      movedAny = movedAny || moved;
+      pending = pending || !requests[2 * peer].done || !requests[2 * peer + 1].done;
+      if (pending && (round & 1023) == 1023 && failed(m->link().checkAlive()) && !moved)
+        status = fail(Status::RemoteError, "rank %d: peer rank %d (%s) is gone", me, peer, m->link().name());
+    }
+    if (failed(status) || !pending) break;
+    if (comm_.abortRequested()) {
+      status = Status::Aborted;
+      break;
+    }
+    if (movedAny) {
+      idleSince = Clock::now();
+    } else if (round > 1000) {
+      if (Clock::now() - idleSince > timeout) {
+        status = fail(Status::RemoteError, "rank %d: a device-direct collective made no progress "
+                      "for %.0f s (HCCL_TIMEOUT)", me, timeout.count());
+        break;
+      }
+      sched_yield();
+    }
+  }
+  if (failed(status))
+    for (int peer = 0; peer < n; ++peer)
+      if (peer != me) comm_.messenger(peer)->dropRequests();
+  return status;
+}
+
+// ---- phases ---------------------------------------------------------------------------------
+
+Status DeviceDirect::phaseEnd(Operation& o, Status local) {
+  if (!failed(local)) local = device_.check(device_.runtime().streamSynchronize(stream_), "device-direct phase");
+  const int32_t mine = static_cast<int32_t>(local);
+  std::vector<char> all;
+  HCCL_TRY(exchange(tag_ | ++barrier_, &mine, sizeof(mine), &all));
+  if (failed(local)) return local;
+  for (int r = 0; r < comm_.nranks(); ++r) {
+    int32_t theirs = 0;
+    memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
+    if (theirs < 0)
+      return fail(Status::RemoteError, "rank %d: %s failed on rank %d (%s)", comm_.rank(),
+                  collKindName(o.args.kind), r, statusName(static_cast<Status>(theirs)));
+  }
+  return Status::Success;
+}
+
+Status DeviceDirect::copy(void* dst, const void* src, size_t bytes) {
+  if (bytes == 0 || dst == src) return Status::Success;
+  return device_.check(device_.runtime().copyAsync(dst, src, bytes, stream_), "device-direct copy");
+}
+
+Status DeviceDirect::reduceInto(Operation& o, char* dst, const std::vector<char*>& sources, size_t count) {
+  if (count == 0) return Status::Success;
+  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  const int type = static_cast<int>(o.type), op = static_cast<int>(o.op);
+  if (o.preMultiply)
+    for (char* s : sources)
+      HCCL_TRY(device_.check(rt.scale(s, s, count, type, o.scalar, stream_), "scale kernel"));
+  if (sources.size() == 1) {
+    HCCL_TRY(copy(dst, sources[0], count * o.args.elemSize));
+  } else {
+    HCCL_TRY(device_.check(rt.reduce(dst, nullptr, sources[0], sources[1], count, type, op, stream_),
+                           "reduce kernel"));
+    for (size_t k = 2; k < sources.size(); ++k)
+      HCCL_TRY(device_.check(rt.reduce(dst, nullptr, dst, sources[k], count, type, op, stream_),
+                             "reduce kernel"));
+  }
+  if (o.average && o.args.nranks > 1)
+    HCCL_TRY(device_.check(rt.divide(dst, count, type, o.args.nranks, stream_), "divide kernel"));
+  return Status::Success;
+}
+
+// AllReduce and Reduce: the piece is cut into one chunk per rank; each rank pushes chunk j of
+// its input to rank j, which reduces its chunk into its output region; ranks that deliver pull
+// every chunk from its owner.
+Status DeviceDirect::allReduce(Operation& o, const Piece& p, bool deliver) {
+  const int n = o.args.nranks, me = o.args.rank;
+  const size_t es = o.args.elemSize;
+  const size_t chunk = (p.elems + n - 1) / n, stride = alignUp(chunk * es);
+  auto range = [&](int j) {
+    const size_t begin = std::min(p.elems, j * chunk);
+    return std::make_pair(begin, std::min(p.elems, begin + chunk) - begin);
+  };
+  Status s = Status::Success;
+  for (int j = 0; j < n && !failed(s); ++j) {
+    auto [begin, len] = range(j);
+    s = copy(scratch_[j] + me * stride, o.send + (p.offset + begin) * es, len * es);
+  }
+  HCCL_TRY(phaseEnd(o, s));
+  std::vector<char*> sources(n);
+  for (int k = 0; k < n; ++k) sources[k] = scratch_[me] + k * stride;
+  HCCL_TRY(phaseEnd(o, reduceInto(o, scratch_[me] + regionBytes_ + me * stride, sources, range(me).second)));
+  for (int j = 0; j < n && deliver && !failed(s); ++j) {
+    auto [begin, len] = range(j);
+    s = copy(o.recv + (p.offset + begin) * es, scratch_[j] + regionBytes_ + j * stride, len * es);
+  }
+  return phaseEnd(o, s);
+}
+
+// ReduceScatter: block j of every rank's piece goes to rank j's slot of the sender; rank j
+// reduces its slots.
+Status DeviceDirect::reduceScatter(Operation& o, const Piece& p) {
+  const int n = o.args.nranks, me = o.args.rank;
+  const size_t es = o.args.elemSize, bytes = p.elems * es, stride = alignUp(bytes);
+  Status s = Status::Success;
+  for (int j = 0; j < n && !failed(s); ++j)
+    s = copy(scratch_[j] + me * stride, o.send + (j * o.args.count + p.offset) * es, bytes);
+  HCCL_TRY(phaseEnd(o, s));
+  std::vector<char*> sources(n);
+  for (int k = 0; k < n; ++k) sources[k] = scratch_[me] + k * stride;
+  char* result = scratch_[me] + regionBytes_;
+  s = reduceInto(o, result, sources, p.elems);
+  if (!failed(s)) s = copy(o.recv + p.offset * es, result, bytes);
+  return phaseEnd(o, s);
+}
+
+// AllGather, Broadcast, Gather: the ranks with input put their piece in their own scratch; the
+// ranks with output pull from there.
+Status DeviceDirect::gatherLike(Operation& o, const Piece& p) {
+  const int n = o.args.nranks, me = o.args.rank, root = o.args.root;
+  const size_t es = o.args.elemSize, bytes = p.elems * es;
+  const CollKind kind = o.args.kind;
+  const bool hasInput = kind != CollKind::Broadcast || me == root;
+  HCCL_TRY(phaseEnd(o, hasInput ? copy(scratch_[me], o.send + p.offset * es, bytes) : Status::Success));
+  Status s = Status::Success;
+  if (kind == CollKind::Broadcast) {
+    s = copy(o.recv + p.offset * es, scratch_[root], bytes);
+  } else if (kind == CollKind::AllGather || me == root) {
+    for (int j = 0; j < n && !failed(s); ++j)
+      s = copy(o.recv + (j * o.args.count + p.offset) * es, scratch_[j], bytes);
+  }
+  return phaseEnd(o, s);
+}
+
+// AllToAll, Scatter: senders push block j into their slot of rank j's scratch; every rank then
+// copies its slots out.
+Status DeviceDirect::pushLike(Operation& o, const Piece& p) {
+  const int n = o.args.nranks, me = o.args.rank, root = o.args.root;
+  const size_t es = o.args.elemSize, bytes = p.elems * es, stride = alignUp(bytes);
+  const bool all = o.args.kind == CollKind::AllToAll;
+  Status s = Status::Success;
+  if (all || me == root) {
+    const size_t slot = all ? me : 0;
+    for (int j = 0; j < n && !failed(s); ++j)
+      s = copy(scratch_[j] + slot * stride, o.send + (j * o.args.count + p.offset) * es, bytes);
+  }
+  HCCL_TRY(phaseEnd(o, s));
+  if (all) {
+    for (int j = 0; j < n && !failed(s); ++j)
+      s = copy(o.recv + (j * o.args.count + p.offset) * es, scratch_[me] + j * stride, bytes);
+  } else {
+    s = copy(o.recv + p.offset * es, scratch_[me], bytes);
+  }
+  return phaseEnd(o, s);
+}
+
+}  // namespace hccl

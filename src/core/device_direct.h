@@ -1,0 +1,74 @@
+// Collectives of a communicator whose ranks are all GPUs of one vendor on one node (several may
+// share a GPU) run device to device, with no byte of data crossing PCIe or the host.
+//
+// Each rank allocates a scratch buffer in device memory and opens every peer's through the
+// vendor's IPC handles, once, on the first collective (every rank calls it, in the same order,
+// so the exchange of handles needs no extra tag). A call then runs piece by piece, in phases:
+// ranks push their inputs into the peers' scratch with device copies, each reduces its own share
+// there with the shared kernels, and pulls what it needs from the owners' scratch. Between
+// phases each rank waits for its device work and then for every other rank (a barrier over the
+// existing links, which also carries a failed rank's error to the others, so nobody hangs).
+// Each element of a reduction is computed once, by one rank, in rank order: all ranks get the
+// same bits.
+//
+// Every rank decides alike whether a call runs here: from what init told all ranks (same host,
+// same vendor, all GPUs) and from the call's arguments; if any rank cannot open the handles, all
+// ranks learn it during the first call and keep the staged path (device_pieces.h).
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "core/operation.h"
+
+namespace hccl {
+
+class Communicator;
+class DeviceBackend;
+
+class DeviceDirect {
+ public:
+  DeviceDirect(Communicator& comm, DeviceBackend& device);
+  ~DeviceDirect();
+  DeviceDirect(const DeviceDirect&) = delete;
+  DeviceDirect& operator=(const DeviceDirect&) = delete;
+
+  // Whether `o` may run here; the same answer on every rank.
+  bool eligible(const Operation& o) const;
+  // Runs `o` (an eligible call) to completion. On the first call the ranks set up; when that
+  // fails anywhere, *ran is false on every rank and later calls are no longer eligible.
+  Status run(Operation& o, bool* ran);
+
+ private:
+  enum class State { Unset, On, Off };
+  struct Piece;
+
+  Status setup(uint64_t tag);
+  void teardown();
+  // Sends `bytes` of `mine` to every peer and receives theirs into all[rank * bytes].
+  Status exchange(uint64_t tag, const void* mine, size_t bytes, std::vector<char>* all);
+  // Waits for this rank's device work, then for every rank's; fails on every rank when any
+  // rank's work failed.
+  Status phaseEnd(Operation& o, Status local);
+
+  Status allReduce(Operation& o, const Piece& p, bool deliver);
+  Status reduceScatter(Operation& o, const Piece& p);
+  Status gatherLike(Operation& o, const Piece& p);
+  Status pushLike(Operation& o, const Piece& p);
+  // dst = the rank-ordered reduction of `sources` (count elements each) with o's operator,
+  // PreMulSum's factor applied to every source first (in place) and Avg's division after.
+  Status reduceInto(Operation& o, char* dst, const std::vector<char*>& sources, size_t count);
+  Status copy(void* dst, const void* src, size_t bytes);
+
+  Communicator& comm_;
+  DeviceBackend& device_;
+  bool candidate_ = false;  // same host, same vendor, all GPUs, enabled
+  State state_ = State::Unset;
+  size_t regionBytes_ = 0;        // scratch = input region + output region
+  std::vector<char*> scratch_;    // every rank's scratch as mapped here (ours at our rank)
+  void* stream_ = nullptr;
+  uint64_t tag_ = 0;              // the running call's barriers: its tag base | counter
+  uint32_t barrier_ = 0;
+};
+
+}  // namespace hccl
