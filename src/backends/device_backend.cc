@@ -4,7 +4,7 @@
 
 namespace hccl {
 
-DeviceBackend::DeviceBackend(const hcclDeviceRuntime_v1* runtime, int device)
+DeviceBackend::DeviceBackend(const hcclDeviceRuntime_v2* runtime, int device)
     : rt_(runtime), device_(device) {
   int supported = 0;
   if (rt_->streamMemOpsSupported(&supported, device_) == 0) memOps_ = supported != 0;

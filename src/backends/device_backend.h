@@ -17,7 +17,7 @@ namespace hccl {
 
 class DeviceBackend final : public Backend {
  public:
-  DeviceBackend(const hcclDeviceRuntime_v1* runtime, int device);
+  DeviceBackend(const hcclDeviceRuntime_v2* runtime, int device);
   ~DeviceBackend() override;
 
   BackendKind kind() const override { return static_cast<BackendKind>(rt_->kind); }
@@ -35,7 +35,7 @@ class DeviceBackend final : public Backend {
   Status divide(void* buf, size_t count, DataType type, int divisor) override;
 
   // For the core's device ranks (src/core/device_*.cc).
-  const hcclDeviceRuntime_v1& runtime() const { return *rt_; }
+  const hcclDeviceRuntime_v2& runtime() const { return *rt_; }
   // Makes this device current on the calling thread (per-thread state in every vendor runtime).
   Status select();
   // Turns a runtime return code into a Status, logging `what` and the vendor's text on failure.
@@ -49,7 +49,7 @@ class DeviceBackend final : public Backend {
   template <class Call>
   Status onDevice(Call call, const char* what);
 
-  const hcclDeviceRuntime_v1* rt_;
+  const hcclDeviceRuntime_v2* rt_;
   int device_;
   bool memOps_ = false;
   std::mutex mutex_;        // guards the private stream

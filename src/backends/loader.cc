@@ -48,7 +48,7 @@ std::string directoryOfThisLibrary() {
 }
 
 // Loads the plugin once per process; nullptr (after an INFO line) means the host backend.
-const hcclDeviceRuntime_v1* loadRuntime() {
+const hcclDeviceRuntime_v2* loadRuntime() {
   const std::string choice = backendParam.get();
   std::string path = pluginParam.get();
   if (choice == "host") {
@@ -69,7 +69,7 @@ const hcclDeviceRuntime_v1* loadRuntime() {
     return nullptr;
   }
   auto get = reinterpret_cast<hcclDeviceRuntimeGetFn>(dlsym(handle, HCCL_DEVICE_RUNTIME_SYMBOL));
-  const hcclDeviceRuntime_v1* rt = get != nullptr ? get(HCCL_DEVICE_RUNTIME_VERSION) : nullptr;
+  const hcclDeviceRuntime_v2* rt = get != nullptr ? get(HCCL_DEVICE_RUNTIME_VERSION) : nullptr;
   if (rt == nullptr) {
     HCCL_INFO(Init, "host backend: %s offers no device runtime table version %d", path.c_str(),
               HCCL_DEVICE_RUNTIME_VERSION);
@@ -84,13 +84,13 @@ const hcclDeviceRuntime_v1* loadRuntime() {
   return rt;
 }
 
-const hcclDeviceRuntime_v1* runtime() {
-  static const hcclDeviceRuntime_v1* rt = loadRuntime();
+const hcclDeviceRuntime_v2* runtime() {
+  static const hcclDeviceRuntime_v2* rt = loadRuntime();
   return rt;
 }
 
 Backend& currentDeviceBackend() {
-  const hcclDeviceRuntime_v1* rt = runtime();
+  const hcclDeviceRuntime_v2* rt = runtime();
   int device = -1;
   if (rt == nullptr || rt->getDevice(&device) != 0 || device < 0) return hostBackend();
   // One backend per device, shared by every communicator of the process (never freed: the

@@ -9,6 +9,7 @@
 #include "backends/device_backend.h"
 #include "core/comm.h"
 #include "core/device_pieces.h"
+#include "core/ipc_buffers.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/params.h"
@@ -45,7 +46,7 @@ struct DeviceDirect::Piece {
   size_t elems;
 };
 
-DeviceDirect::DeviceDirect(Communicator& comm, DeviceBackend& device) : comm_(comm), device_(device) {
+DeviceDirect::DeviceDirect(Communicator& comm, DeviceBackend& device) : comm_(comm), device_(device), buffers_(device) {
   const PeerInfo& self = comm.peers()[comm.rank()];
   candidate_ = std::all_of(comm.peers().begin(), comm.peers().end(), [&](const PeerInfo& p) {
     return p.hostHash == self.hostHash && p.backendKind == self.backendKind;
@@ -59,7 +60,7 @@ DeviceDirect::DeviceDirect(Communicator& comm, DeviceBackend& device) : comm_(co
 DeviceDirect::~DeviceDirect() { teardown(); }
 
 void DeviceDirect::teardown() {
-  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  const hcclDeviceRuntime_v2& rt = device_.runtime();
   if (!scratch_.empty() || stream_ != nullptr) device_.select();
   for (int r = 0; r < static_cast<int>(scratch_.size()); ++r) {
     if (scratch_[r] == nullptr) continue;
@@ -87,6 +88,9 @@ Status DeviceDirect::run(Operation& o, bool* ran) {
   if (state_ != State::On) return Status::Success;
   *ran = true;
   if (o.args.count == 0) return Status::Success;
+  bool mapped = false;
+  HCCL_TRY(mapBuffers(o, &mapped));
+  if (mapped) return runMapped(o);
   const PieceShape shape = pieceShape(o);
   for (size_t k = 0; k < shape.pieces; ++k) {
     const Piece p{k * shape.elems, std::min(shape.elems, o.args.count - k * shape.elems)};
@@ -107,7 +111,7 @@ Status DeviceDirect::run(Operation& o, bool* ran) {
 // ---- setup ----------------------------------------------------------------------------------
 
 Status DeviceDirect::setup(uint64_t tag) {
-  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  const hcclDeviceRuntime_v2& rt = device_.runtime();
   const int n = comm_.nranks(), me = comm_.rank();
   scratch_.assign(n, nullptr);
   HandleRecord mine{};
@@ -232,7 +236,7 @@ Status DeviceDirect::exchange(uint64_t tag, const void* mine, size_t bytes, std:
   return status;
 }
 
-// ---- phases ---------------------------------------------------------------------------------
+// ---- phases and kernels -----------------------------------------------------------------------
 
 Status DeviceDirect::phaseEnd(Operation& o, Status local) {
   if (!failed(local)) local = device_.check(device_.runtime().streamSynchronize(stream_), "device-direct phase");
@@ -255,26 +259,129 @@ Status DeviceDirect::copy(void* dst, const void* src, size_t bytes) {
   return device_.check(device_.runtime().copyAsync(dst, src, bytes, stream_), "device-direct copy");
 }
 
-Status DeviceDirect::reduceInto(Operation& o, char* dst, const std::vector<char*>& sources, size_t count) {
+Status DeviceDirect::reduceInto(Operation& o, char* dst, char* dst2, const std::vector<const char*>& sources,
+                                size_t count) {
   if (count == 0) return Status::Success;
-  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  const hcclDeviceRuntime_v2& rt = device_.runtime();
   const int type = static_cast<int>(o.type), op = static_cast<int>(o.op);
   if (o.preMultiply)
-    for (char* s : sources)
-      HCCL_TRY(device_.check(rt.scale(s, s, count, type, o.scalar, stream_), "scale kernel"));
+    for (const char* s : sources)
+      HCCL_TRY(device_.check(rt.scale(const_cast<char*>(s), s, count, type, o.scalar, stream_), "scale kernel"));
   if (sources.size() == 1) {
     HCCL_TRY(copy(dst, sources[0], count * o.args.elemSize));
-  } else {
-    HCCL_TRY(device_.check(rt.reduce(dst, nullptr, sources[0], sources[1], count, type, op, stream_),
-                           "reduce kernel"));
-    for (size_t k = 2; k < sources.size(); ++k)
-      HCCL_TRY(device_.check(rt.reduce(dst, nullptr, dst, sources[k], count, type, op, stream_),
-                             "reduce kernel"));
+    if (dst2 != nullptr) HCCL_TRY(copy(dst2, sources[0], count * o.args.elemSize));
+  }
+  for (size_t k = 1; k < sources.size(); ++k) {
+    const char* a = k == 1 ? sources[0] : dst;
+    char* second = k + 1 == sources.size() ? dst2 : nullptr;
+    HCCL_TRY(device_.check(rt.reduce(dst, second, a, sources[k], count, type, op, stream_), "reduce kernel"));
   }
   if (o.average && o.args.nranks > 1)
     HCCL_TRY(device_.check(rt.divide(dst, count, type, o.args.nranks, stream_), "divide kernel"));
   return Status::Success;
 }
+
+// ---- mapped calls ---------------------------------------------------------------------------
+
+namespace {
+
+struct CallRecord {
+  BufferRecord send, recv;
+  int32_t oneShot;  // this rank's call can run in one mapped phase
+  int32_t pad;
+};
+
+}  // namespace
+
+Status DeviceDirect::mapBuffers(Operation& o, bool* mapped) {
+  *mapped = false;
+  const int n = o.args.nranks, me = o.args.rank;
+  const size_t blockBytes = o.args.count * o.args.elemSize;
+  const Blocks mine = blocksOf(o);
+  CallRecord record{};
+  record.send = buffers_.describe(o.send, mine.in * blockBytes);
+  record.recv = buffers_.describe(o.recv, mine.out * blockBytes);
+  record.oneShot = !o.preMultiply &&
+                   !(o.args.kind == CollKind::AllToAll && (o.args.inPlace || o.args.inputAliasesOutput));
+  std::vector<char> all;
+  HCCL_TRY(exchange(tag_ | ++barrier_, &record, sizeof(record), &all));
+  std::vector<CallRecord> records(n);
+  memcpy(records.data(), all.data(), n * sizeof(CallRecord));
+  // Every rank sees the same records, so every rank reaches the same verdict.
+  for (int r = 0; r < n; ++r) {
+    const Blocks b = blocksOf(o, r);
+    const CallRecord& c = records[r];
+    if (!c.oneShot || !c.send.usable || !c.recv.usable || c.send.bytes != b.in * blockBytes ||
+        c.recv.bytes != b.out * blockBytes)
+      return Status::Success;
+  }
+  peerSend_.assign(n, nullptr);
+  peerRecv_.assign(n, nullptr);
+  int32_t opened = 1;
+  for (int r = 0; r < n && opened; ++r) {
+    if (r == me) {
+      peerSend_[r] = o.send;
+      peerRecv_[r] = o.recv;
+      continue;
+    }
+    if (records[r].send.bytes > 0) opened = (peerSend_[r] = buffers_.map(r, records[r].send)) != nullptr;
+    if (opened && records[r].recv.bytes > 0) opened = (peerRecv_[r] = buffers_.map(r, records[r].recv)) != nullptr;
+  }
+  HCCL_TRY(exchange(tag_ | ++barrier_, &opened, sizeof(opened), &all));
+  for (int r = 0; r < n; ++r) {
+    int32_t theirs = 0;
+    memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
+    if (!theirs) return Status::Success;
+  }
+  *mapped = true;
+  return Status::Success;
+}
+
+// One phase on the mapped buffers; all ranks' inputs are ready (every rank has reached the call)
+// and nobody reads an output before the closing barrier.
+Status DeviceDirect::runMapped(Operation& o) {
+  const int n = o.args.nranks, me = o.args.rank, root = o.args.root;
+  const size_t es = o.args.elemSize, count = o.args.count, bytes = count * es;
+  const std::vector<const char*>& in = peerSend_;
+  const std::vector<char*>& out = peerRecv_;
+  // Sources in rank order starting at `first`, whose input may be the destination (in place).
+  auto sourcesFrom = [&](int first, size_t at) {
+    std::vector<const char*> sources(n);
+    for (int k = 0; k < n; ++k) sources[k] = in[(first + k) % n] + at;
+    return sources;
+  };
+  Status s = Status::Success;
+  switch (o.args.kind) {
+    case CollKind::AllReduce: case CollKind::Reduce: {
+      const bool all = o.args.kind == CollKind::AllReduce;
+      const size_t chunk = (count + n - 1) / n, begin = std::min(count, me * chunk);
+      const size_t len = std::min(count, begin + chunk) - begin, at = begin * es;
+      char* dst = (all ? out[me] : out[root]) + at;
+      // Two ranks: one pass writes both outputs (not with Avg, which divides afterwards).
+      char* dst2 = all && n == 2 && !o.average ? out[1 - me] + at : nullptr;
+      s = reduceInto(o, dst, dst2, sourcesFrom(all ? me : root, at), len);
+      for (int j = 0; j < n && all && dst2 == nullptr && !failed(s); ++j)
+        if (j != me) s = copy(out[j] + at, dst, len * es);
+      break;
+    }
+    case CollKind::ReduceScatter:
+      s = reduceInto(o, out[me], nullptr, sourcesFrom(me, me * bytes), count);
+      break;
+    case CollKind::AllGather:
+      for (int j = 0; j < n && !failed(s); ++j) s = copy(out[j] + me * bytes, in[me], bytes);
+      break;
+    case CollKind::Broadcast: s = copy(out[me], in[root], bytes); break;
+    case CollKind::Gather: s = copy(out[root] + me * bytes, in[me], bytes); break;
+    case CollKind::Scatter: s = copy(out[me], in[root] + me * bytes, bytes); break;
+    case CollKind::AllToAll:
+      for (int j = 0; j < n && !failed(s); ++j) s = copy(out[j] + me * bytes, in[me] + j * bytes, bytes);
+      break;
+    case CollKind::Send: case CollKind::Recv: return fail(Status::InternalError, "direct path given a send or receive");
+  }
+  return phaseEnd(o, s);
+}
+
+// ---- scratch calls --------------------------------------------------------------------------
 
 // AllReduce and Reduce: the piece is cut into one chunk per rank; each rank pushes chunk j of
 // its input to rank j, which reduces its chunk into its output region; ranks that deliver pull
@@ -293,9 +400,10 @@ Status DeviceDirect::allReduce(Operation& o, const Piece& p, bool deliver) {
     s = copy(scratch_[j] + me * stride, o.send + (p.offset + begin) * es, len * es);
   }
   HCCL_TRY(phaseEnd(o, s));
-  std::vector<char*> sources(n);
+  std::vector<const char*> sources(n);
   for (int k = 0; k < n; ++k) sources[k] = scratch_[me] + k * stride;
-  HCCL_TRY(phaseEnd(o, reduceInto(o, scratch_[me] + regionBytes_ + me * stride, sources, range(me).second)));
+  HCCL_TRY(phaseEnd(o, reduceInto(o, scratch_[me] + regionBytes_ + me * stride, nullptr, sources,
+                                  range(me).second)));
   for (int j = 0; j < n && deliver && !failed(s); ++j) {
     auto [begin, len] = range(j);
     s = copy(o.recv + (p.offset + begin) * es, scratch_[j] + regionBytes_ + j * stride, len * es);
@@ -312,10 +420,10 @@ Status DeviceDirect::reduceScatter(Operation& o, const Piece& p) {
   for (int j = 0; j < n && !failed(s); ++j)
     s = copy(scratch_[j] + me * stride, o.send + (j * o.args.count + p.offset) * es, bytes);
   HCCL_TRY(phaseEnd(o, s));
-  std::vector<char*> sources(n);
+  std::vector<const char*> sources(n);
   for (int k = 0; k < n; ++k) sources[k] = scratch_[me] + k * stride;
   char* result = scratch_[me] + regionBytes_;
-  s = reduceInto(o, result, sources, p.elems);
+  s = reduceInto(o, result, nullptr, sources, p.elems);
   if (!failed(s)) s = copy(o.recv + p.offset * es, result, bytes);
   return phaseEnd(o, s);
 }

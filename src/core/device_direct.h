@@ -1,14 +1,20 @@
 // Collectives of a communicator whose ranks are all GPUs of one vendor on one node (several may
 // share a GPU) run device to device, with no byte of data crossing PCIe or the host.
 //
-// Each rank allocates a scratch buffer in device memory and opens every peer's through the
-// vendor's IPC handles, once, on the first collective (every rank calls it, in the same order,
-// so the exchange of handles needs no extra tag). A call then runs piece by piece, in phases:
-// ranks push their inputs into the peers' scratch with device copies, each reduces its own share
-// there with the shared kernels, and pulls what it needs from the owners' scratch. Between
-// phases each rank waits for its device work and then for every other rank (a barrier over the
-// existing links, which also carries a failed rank's error to the others, so nobody hangs).
-// Each element of a reduction is computed once, by one rank, in rank order: all ranks get the
+// Mapped calls: the ranks exchange IPC records of the call's buffers (ipc_buffers.h, cached per
+// allocation) and each rank's kernels then read the peers' inputs and write the peers' outputs in
+// place, in one phase: for AllReduce each rank reduces one chunk of every input and writes the
+// result into every output, which moves each byte the fewest times.
+//
+// Scratch calls, where some rank's buffers cannot be mapped (host memory, memory the runtime
+// cannot export) or the call cannot run in one phase (PreMulSum scales inputs it may not change;
+// AllToAll in place): each rank's device scratch buffer, opened by every peer on the first
+// collective, carries the data piece by piece: ranks push their inputs into the peers' scratch,
+// each reduces its own share there and the others pull it.
+//
+// Every call ends with each rank waiting for its device work and then for every other rank (a
+// barrier over the existing links, which also carries a failed rank's error to the others, so
+// nobody hangs). Each element of a reduction is computed once, by one rank: all ranks get the
 // same bits.
 //
 // Every rank decides alike whether a call runs here: from what init told all ranks (same host,
@@ -19,6 +25,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/ipc_buffers.h"
 #include "core/operation.h"
 
 namespace hccl {
@@ -51,13 +58,20 @@ class DeviceDirect {
   // rank's work failed.
   Status phaseEnd(Operation& o, Status local);
 
+  // Maps every rank's buffers of `o` into peerSend_/peerRecv_; *mapped is false on every rank
+  // when some rank's buffers cannot be mapped.
+  Status mapBuffers(Operation& o, bool* mapped);
+  Status runMapped(Operation& o);
+
   Status allReduce(Operation& o, const Piece& p, bool deliver);
   Status reduceScatter(Operation& o, const Piece& p);
   Status gatherLike(Operation& o, const Piece& p);
   Status pushLike(Operation& o, const Piece& p);
-  // dst = the rank-ordered reduction of `sources` (count elements each) with o's operator,
-  // PreMulSum's factor applied to every source first (in place) and Avg's division after.
-  Status reduceInto(Operation& o, char* dst, const std::vector<char*>& sources, size_t count);
+  // dst (and dst2 when not null) = the reduction of `sources` (count elements each) in their
+  // order with o's operator, PreMulSum's factor applied to every source first (in place: scratch
+  // only) and Avg's division after (dst2 must then be null).
+  Status reduceInto(Operation& o, char* dst, char* dst2, const std::vector<const char*>& sources,
+                    size_t count);
   Status copy(void* dst, const void* src, size_t bytes);
 
   Communicator& comm_;
@@ -66,6 +80,9 @@ class DeviceDirect {
   State state_ = State::Unset;
   size_t regionBytes_ = 0;        // scratch = input region + output region
   std::vector<char*> scratch_;    // every rank's scratch as mapped here (ours at our rank)
+  IpcBuffers buffers_;
+  std::vector<const char*> peerSend_;  // the running mapped call's buffers of every rank
+  std::vector<char*> peerRecv_;
   void* stream_ = nullptr;
   uint64_t tag_ = 0;              // the running call's barriers: its tag base | counter
   uint32_t barrier_ = 0;

@@ -18,28 +18,6 @@ IntParam pieceBytesParam("DEVICE_PIECE_BYTES", int64_t{4} << 20,
                          "(must be equal on every rank)",
                          false);
 
-struct Blocks {
-  int in, out, max;
-};
-
-Blocks blocksOf(const Operation& o) {
-  const int n = o.args.nranks;
-  const bool root = o.args.rank == o.args.root;
-  switch (o.args.kind) {
-    case CollKind::AllReduce: return {1, 1, 1};
-    case CollKind::Broadcast: return {root ? 1 : 0, 1, 1};
-    case CollKind::Reduce: return {1, root ? 1 : 0, 1};
-    case CollKind::AllGather: return {1, n, n};
-    case CollKind::ReduceScatter: return {n, 1, n};
-    case CollKind::AllToAll: return {n, n, n};
-    case CollKind::Gather: return {1, root ? n : 0, n};
-    case CollKind::Scatter: return {root ? n : 0, 1, n};
-    case CollKind::Send: return {1, 0, 1};
-    case CollKind::Recv: return {0, 1, 1};
-  }
-  return {0, 0, 1};
-}
-
 bool isP2p(const Operation& o) {
   return o.args.kind == CollKind::Send || o.args.kind == CollKind::Recv;
 }
@@ -160,6 +138,24 @@ Operation pieceOperation(const Item& it, char* base) {
 
 }  // namespace
 
+Blocks blocksOf(const Operation& o, int rank) {
+  const int n = o.args.nranks;
+  const bool root = rank == o.args.root;
+  switch (o.args.kind) {
+    case CollKind::AllReduce: return {1, 1, 1};
+    case CollKind::Broadcast: return {root ? 1 : 0, 1, 1};
+    case CollKind::Reduce: return {1, root ? 1 : 0, 1};
+    case CollKind::AllGather: return {1, n, n};
+    case CollKind::ReduceScatter: return {n, 1, n};
+    case CollKind::AllToAll: return {n, n, n};
+    case CollKind::Gather: return {1, root ? n : 0, n};
+    case CollKind::Scatter: return {root ? n : 0, 1, n};
+    case CollKind::Send: return {1, 0, 1};
+    case CollKind::Recv: return {0, 1, 1};
+  }
+  return {0, 0, 1};
+}
+
 size_t devicePieceBytes() {
   static const size_t bytes = static_cast<size_t>(std::max<int64_t>(pieceBytesParam.get(), 4096));
   return bytes;
@@ -231,7 +227,7 @@ PieceStaging::~PieceStaging() {
       free(s.base);
       continue;
     }
-    const hcclDeviceRuntime_v1& rt = device_->runtime();
+    const hcclDeviceRuntime_v2& rt = device_->runtime();
     if (s.base != nullptr) rt.hostFree(s.base);
     if (s.inDone != nullptr) rt.eventDestroy(s.inDone);
     if (s.outDone != nullptr) rt.eventDestroy(s.outDone);
@@ -244,7 +240,7 @@ PieceStaging::~PieceStaging() {
 
 Status PieceStaging::prepare() {
   if (device_ == nullptr || inStream_ != nullptr) return Status::Success;
-  const hcclDeviceRuntime_v1& rt = device_->runtime();
+  const hcclDeviceRuntime_v2& rt = device_->runtime();
   HCCL_TRY(device_->select());
   HCCL_TRY(device_->check(rt.streamCreate(&inStream_), "staging stream creation"));
   HCCL_TRY(device_->check(rt.streamCreate(&outStream_), "staging stream creation"));
@@ -269,7 +265,7 @@ Status PieceStaging::reserve(int slot, size_t bytes, char** base) {
       }
     } else {
       HCCL_TRY(prepare());
-      const hcclDeviceRuntime_v1& rt = device_->runtime();
+      const hcclDeviceRuntime_v2& rt = device_->runtime();
       if (s.base != nullptr) rt.hostFree(s.base);
       s.base = nullptr;
       HCCL_TRY(device_->check(rt.hostAlloc(&p, grown), "pinned staging allocation"));

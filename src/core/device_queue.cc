@@ -51,7 +51,7 @@ DeviceQueue::DeviceQueue(Communicator& comm, DeviceBackend& device)
     : comm_(comm), device_(device), staging_(&device), direct_(comm, device) {}
 
 Status DeviceQueue::start() {
-  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  const hcclDeviceRuntime_v2& rt = device_.runtime();
   HCCL_TRY(device_.select());
   void* words = nullptr;
   HCCL_TRY(device_.check(rt.hostAlloc(&words, 64), "pinned gate allocation"));
@@ -76,7 +76,7 @@ DeviceQueue::~DeviceQueue() {
 }
 
 Status DeviceQueue::gate(const std::vector<void*>& streams, uint32_t seq) {
-  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  const hcclDeviceRuntime_v2& rt = device_.runtime();
   void* primary = streams[0];
   // Other streams of the batch join the first before the gate, and wait for it after.
   auto join = [&](void* from, void* to) -> Status {
@@ -105,7 +105,7 @@ Status DeviceQueue::gate(const std::vector<void*>& streams, uint32_t seq) {
 }
 
 Status DeviceQueue::enqueue(std::vector<std::unique_ptr<Operation>> ops) {
-  const hcclDeviceRuntime_v1& rt = device_.runtime();
+  const hcclDeviceRuntime_v2& rt = device_.runtime();
   HCCL_TRY(device_.select());
   std::vector<void*> streams;
   for (auto& o : ops)

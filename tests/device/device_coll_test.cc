@@ -84,10 +84,15 @@ ncclResult_t call(Coll c, const void* in, void* out, size_t count, ncclDataType_
 
 bool isDeviceRank(int rank, int gpuRanks) { return rank < gpuRanks; }
 
-// Runs one call on this rank (device buffers on a GPU rank, host buffers on a CPU rank) and
-// checks every output element; returns the output bytes for the cross-rank comparison.
-std::vector<char> runAndCheck(mp::Rank& r, bool device, Coll c, ncclDataType_t t, Op op, size_t count,
-                              int root, uint64_t seed, void* stream) {
+// Where a GPU rank keeps the call's buffers: device memory, or host memory (which no IPC handle
+// can share, so all-GPU communicators stage through their device scratch).
+enum class Buffers { Device, Host };
+
+// Runs one call on this rank (on a GPU rank, buffers as `buffers` says, on its stream; host
+// buffers on a CPU rank) and checks every output element; returns the output bytes for the
+// cross-rank comparison.
+std::vector<char> runAndCheck(mp::Rank& r, bool device, Buffers buffers, Coll c, ncclDataType_t t, Op op,
+                              size_t count, int root, uint64_t seed, void* stream) {
   const mp::TypeInfo& info = mp::typeInfo(t);
   const int n = r.nranks;
   const size_t inN = inElems(c, count, n, r.rank, root), outN = outElems(c, count, n, r.rank, root);
@@ -100,7 +105,11 @@ std::vector<char> runAndCheck(mp::Rank& r, bool device, Coll c, ncclDataType_t t
   } else if (op != Op::Copy) {
     redop = mp::builtinOp(op);
   }
-  if (device) {
+  if (device && buffers == Buffers::Host) {
+    EXPECT_EQ(call(c, in.data(), out.data(), count, t, redop, root, r, static_cast<cudaStream_t>(stream)),
+              ncclSuccess) << mp::lastError(r.comm);
+    EXPECT_EQ(testdev::rt().streamSynchronize(stream), 0);
+  } else if (device) {
     testdev::Buffer din(in.size()), dout(out.size());
     din.upload(in.data(), stream);
     dout.upload(out.data(), stream);
@@ -127,7 +136,7 @@ std::vector<char> runAndCheck(mp::Rank& r, bool device, Coll c, ncclDataType_t t
 }
 
 // Every collective, datatype and reduction on a communicator whose first gpuRanks ranks are GPUs.
-void everything(mp::Rank& r, int gpuRanks) {
+void everything(mp::Rank& r, int gpuRanks, Buffers buffers) {
   const bool device = isDeviceRank(r.rank, gpuRanks);
   void* stream = nullptr;
   if (device) ASSERT_EQ(testdev::rt().streamCreate(&stream), 0);
@@ -137,7 +146,7 @@ void everything(mp::Rank& r, int gpuRanks) {
     for (ncclDataType_t t : mp::kAllTypes) {
       for (Op op : mp::kReduceOps) {
         for (size_t count : {size_t{0}, size_t{1}, size_t{7}, size_t{3001}}) {
-          std::vector<char> out = runAndCheck(r, device, c, t, op, count, root, ++seed, stream);
+          std::vector<char> out = runAndCheck(r, device, buffers, c, t, op, count, root, ++seed, stream);
           if (c != Coll::AllReduce) continue;
           // Bitwise the same on every rank, GPU or CPU.
           uint64_t h = mp::hashBytes(out.data(), out.size());
@@ -150,14 +159,14 @@ void everything(mp::Rank& r, int gpuRanks) {
   }
   // Random real inputs: the order of reduction matters, yet all ranks must agree bitwise.
   for (ncclDataType_t t : {ncclFloat16, ncclBfloat16, ncclFloat32, ncclFloat64, ncclFloat8e4m3}) {
-    std::vector<char> out = runAndCheck(r, device, Coll::AllReduce, t, Op::SumRounding, 5000, root, ++seed, stream);
+    std::vector<char> out = runAndCheck(r, device, buffers, Coll::AllReduce, t, Op::SumRounding, 5000, root, ++seed, stream);
     uint64_t h = mp::hashBytes(out.data(), out.size());
     for (uint64_t other : r.allgatherValue(h)) EXPECT_EQ(other, h) << mp::typeInfo(t).name;
   }
   for (Coll c : {Coll::AllGather, Coll::Broadcast, Coll::AlltoAll, Coll::Gather, Coll::Scatter, Coll::SendRecv})
     for (ncclDataType_t t : mp::kAllTypes)
       for (size_t count : {size_t{0}, size_t{1}, size_t{5}, size_t{2500}})
-        runAndCheck(r, device, c, t, Op::Copy, count, c == Coll::SendRecv ? 0 : root, ++seed, stream);
+        runAndCheck(r, device, buffers, c, t, Op::Copy, count, c == Coll::SendRecv ? 0 : root, ++seed, stream);
   if (device) testdev::rt().streamDestroy(stream);
 }
 
@@ -182,13 +191,14 @@ void initRank(mp::Rank& r, int gpuRanks) {
 enum class Path { Direct, Staged };
 
 void everythingOn(int nranks, int gpuRanks, Path path,
-                  std::vector<std::pair<std::string, std::string>> extraEnv = {}) {
+                  std::vector<std::pair<std::string, std::string>> extraEnv = {},
+                  Buffers buffers = Buffers::Device) {
   mp::Options o = deviceOptions(gpuRanks);
   for (auto& e : extraEnv) o.env.push_back(e);
-  MP_EXPECT_RUN(mp::run(nranks, [gpuRanks, path](mp::Rank& r) {
+  MP_EXPECT_RUN(mp::run(nranks, [gpuRanks, path, buffers](mp::Rank& r) {
     initRank(r, gpuRanks);
     if (r.comm == nullptr) return;
-    everything(r, gpuRanks);
+    everything(r, gpuRanks, buffers);
     const int opens = isDeviceRank(r.rank, gpuRanks) ? testdev::ipcOpens() : -1;
     if (opens >= 0) EXPECT_EQ(opens > 0, path == Path::Direct) << "rank " << r.rank;
   }, o));
@@ -202,6 +212,10 @@ TEST(DeviceColl, TwoGpuRanks) {
 TEST(DeviceColl, FourGpuRanks) {
   HCCL_SKIP_WITHOUT_DEVICE();
   everythingOn(4, 4, Path::Direct);
+}
+TEST(DeviceColl, FourGpuRanksWithHostBuffersUseDeviceScratch) {
+  HCCL_SKIP_WITHOUT_DEVICE();
+  everythingOn(4, 4, Path::Direct, {}, Buffers::Host);
 }
 TEST(DeviceColl, TwoGpuRanksStagedThroughHostMemory) {
   HCCL_SKIP_WITHOUT_DEVICE();

@@ -3,6 +3,7 @@
 // pieces with a rank count that does not divide them, agreement to stay staged when one rank
 // cannot open the handles, and a rank whose device work fails taking the others down with it
 // instead of leaving them waiting.
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -88,6 +89,32 @@ TEST(DeviceDirect, InPlaceCallsOnThreeGpuRanks) {
     for (size_t i = 0; i < kCount; ++i) ASSERT_EQ(out[i], value(1, i)) << "Broadcast element " << i;
 
     if (testdev::ipcOpens() >= 0) EXPECT_GT(testdev::ipcOpens(), 0) << "the calls did not run device to device";
+    testdev::rt().streamDestroy(stream);
+  }, directOptions()));
+}
+
+// Buffers freed and allocated again at the same address must not be read through the old
+// allocation's cached mapping.
+TEST(DeviceDirect, ReusedAddressIsMappedAfresh) {
+  HCCL_SKIP_WITHOUT_DEVICE();
+  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
+    void* stream = nullptr;
+    ASSERT_EQ(testdev::rt().streamCreate(&stream), 0);
+    std::vector<char*> seen;
+    bool reused = false;
+    for (int round = 0; round < 4; ++round) {
+      testdev::Buffer buf(kCount * 4);
+      reused = reused || std::find(seen.begin(), seen.end(), buf.data()) != seen.end();
+      seen.push_back(buf.data());
+      std::vector<int32_t> host(kCount);
+      for (size_t i = 0; i < kCount; ++i) host[i] = value(r.rank, i) + round;
+      upload(buf, host, stream);
+      MP_ASSERT_OK(ncclAllReduce(buf.data(), buf.data(), kCount, ncclInt32, ncclSum, r.comm, cu(stream)));
+      std::vector<int32_t> out = download(buf, stream);
+      for (size_t i = 0; i < kCount; ++i)
+        ASSERT_EQ(out[i], value(0, i) + value(1, i) + 2 * round) << "round " << round << " element " << i;
+    }
+    if (testdev::isFake()) EXPECT_TRUE(reused) << "the fake runtime never reused an address: nothing was tested";
     testdev::rt().streamDestroy(stream);
   }, directOptions()));
 }

@@ -27,7 +27,7 @@ void blockStream(void*) {
 
 TEST(DeviceStream, CollectiveIsAsynchronousAndOrderedOnTheStream) {
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
-    const hcclDeviceRuntime_v1& rt = testdev::rt();
+    const hcclDeviceRuntime_v2& rt = testdev::rt();
     void* stream = nullptr;
     ASSERT_EQ(rt.streamCreate(&stream), 0);
     const size_t n = 100000;
@@ -63,7 +63,7 @@ TEST(DeviceStream, CollectiveIsAsynchronousAndOrderedOnTheStream) {
 
 TEST(DeviceStream, ManyQueuedCallsCompleteInOrder) {
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
-    const hcclDeviceRuntime_v1& rt = testdev::rt();
+    const hcclDeviceRuntime_v2& rt = testdev::rt();
     void* stream = nullptr;
     ASSERT_EQ(rt.streamCreate(&stream), 0);
     const size_t n = 4096;
@@ -84,7 +84,7 @@ TEST(DeviceStream, ManyQueuedCallsCompleteInOrder) {
 
 TEST(DeviceStream, GraphCaptureIsRefusedClearly) {
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
-    const hcclDeviceRuntime_v1& rt = testdev::rt();
+    const hcclDeviceRuntime_v2& rt = testdev::rt();
     void* stream = nullptr;
     ASSERT_EQ(rt.streamCreate(&stream), 0);
     testdev::Buffer buf(64);

@@ -149,7 +149,9 @@ struct Block {
   size_t bytes;
   int device;
   int fd;         // -1 for a mapping opened from a handle
+  uint64_t id;    // unique per allocation
 };
+uint64_t gNextBufferId = 1;
 std::map<uintptr_t, Block>& deviceBlocks() {
   static auto* blocks = new std::map<uintptr_t, Block>();
   return *blocks;
@@ -172,7 +174,7 @@ int deviceAlloc(void** ptr, size_t bytes) {
   }
   memset(p, 0xA5, bytes);  // device memory starts as garbage
   std::lock_guard<std::mutex> lock(gMemMutex);
-  deviceBlocks()[reinterpret_cast<uintptr_t>(p)] = {bytes, tDevice, fd};
+  deviceBlocks()[reinterpret_cast<uintptr_t>(p)] = {bytes, tDevice, fd, gNextBufferId++};
   *ptr = p;
   return kOk;
 }
@@ -207,6 +209,19 @@ int pointerDevice(int* device, const void* ptr) {
     --it;
     if (p < it->first + it->second.bytes) *device = it->second.device;
   }
+  return kOk;
+}
+
+int memRange(void** base, size_t* bytes, uint64_t* bufferId, const void* ptr) {
+  std::lock_guard<std::mutex> lock(gMemMutex);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
+  auto it = deviceBlocks().upper_bound(p);
+  if (it == deviceBlocks().begin()) return kInvalid;
+  --it;
+  if (p >= it->first + it->second.bytes) return kInvalid;
+  *base = reinterpret_cast<void*>(it->first);
+  *bytes = it->second.bytes;
+  *bufferId = it->second.id;
   return kOk;
 }
 
@@ -323,7 +338,7 @@ int ipcOpenHandle(void** devicePtr, const void* handle) {
   close(fd);
   if (p == nullptr) return kInvalid;
   std::lock_guard<std::mutex> lock(gMemMutex);
-  deviceBlocks()[reinterpret_cast<uintptr_t>(p)] = {h.bytes, tDevice, -1};
+  deviceBlocks()[reinterpret_cast<uintptr_t>(p)] = {h.bytes, tDevice, -1, gNextBufferId++};
   ++gIpcOpens;
   *devicePtr = p;
   return kOk;
@@ -364,11 +379,11 @@ int divide(void* buf, size_t count, int type, int divisor, void* s) {
   return kOk;
 }
 
-const hcclDeviceRuntime_v1 kTable = {
+const hcclDeviceRuntime_v2 kTable = {
     HCCL_DEVICE_RUNTIME_VERSION, hcclDeviceKindCuda, "fakedev", init, errorText,
     deviceCount, getDevice, setDevice, pciBusId, multiProcessorCount,
     deviceAlloc, deviceFree, hostAlloc, hostFree, hostRegister, hostUnregister, hostDevicePointer,
-    pointerDevice, copyAsync,
+    pointerDevice, memRange, copyAsync,
     streamCreate, streamDestroy, streamSynchronize, streamWaitEvent, streamIsCapturing,
     eventCreate, eventDestroy, eventRecord, eventQuery, eventSynchronize,
     streamMemOpsSupported, streamWriteValue32, streamWaitValue32, launchHostFunc,
@@ -377,7 +392,7 @@ const hcclDeviceRuntime_v1 kTable = {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v1* hcclDeviceRuntimeGet(
+extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v2* hcclDeviceRuntimeGet(
     int version) {
   return version == HCCL_DEVICE_RUNTIME_VERSION ? &kTable : nullptr;
 }

@@ -18,8 +18,8 @@
 
 namespace testdev {
 
-inline const hcclDeviceRuntime_v1& rt() {
-  static const hcclDeviceRuntime_v1* table = [] {
+inline const hcclDeviceRuntime_v2& rt() {
+  static const hcclDeviceRuntime_v2* table = [] {
     void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
     if (h == nullptr) throw std::runtime_error(dlerror());
     auto get = reinterpret_cast<hcclDeviceRuntimeGetFn>(dlsym(h, HCCL_DEVICE_RUNTIME_SYMBOL));

@@ -17,14 +17,14 @@
 extern "C" {
 #endif
 
-#define HCCL_DEVICE_RUNTIME_VERSION 1
+#define HCCL_DEVICE_RUNTIME_VERSION 2
 #define HCCL_DEVICE_IPC_HANDLE_BYTES 64
 #define HCCL_DEVICE_RUNTIME_SYMBOL "hcclDeviceRuntimeGet"
 
 /* Values of hccl::BackendKind. */
 enum { hcclDeviceKindCuda = 1, hcclDeviceKindHip = 2 };
 
-typedef struct hcclDeviceRuntime_v1 {
+typedef struct hcclDeviceRuntime_v2 {
   int version;        /* HCCL_DEVICE_RUNTIME_VERSION */
   int kind;           /* hcclDeviceKindCuda or hcclDeviceKindHip */
   const char* name;   /* "cuda", "hip", "fakedev" */
@@ -50,6 +50,9 @@ typedef struct hcclDeviceRuntime_v1 {
   int (*hostDevicePointer)(void** devicePtr, void* hostPtr); /* device address of mapped memory */
   /* *device = the device owning ptr's memory, or -1 for host memory (pageable or pinned). */
   int (*pointerDevice)(int* device, const void* ptr);
+  /* The device allocation holding ptr: its start, size, and an ID unique to it for the process's
+   * lifetime (an address reused by a later allocation gets a new ID); nonzero for host memory. */
+  int (*memRange)(void** base, size_t* bytes, uint64_t* bufferId, const void* ptr);
 
   /* Copies in any direction (unified addressing), ordered on the stream. */
   int (*copyAsync)(void* dst, const void* src, size_t bytes, void* stream);
@@ -77,7 +80,8 @@ typedef struct hcclDeviceRuntime_v1 {
    * fn to return. fn must not call the runtime. */
   int (*launchHostFunc)(void* stream, void (*fn)(void*), void* arg);
 
-  /* Inter-process memory handles for device memory (HCCL_DEVICE_IPC_HANDLE_BYTES bytes). */
+  /* Inter-process memory handles for device memory (HCCL_DEVICE_IPC_HANDLE_BYTES bytes), of the
+   * allocation starting at devicePtr; opening maps that allocation's start. */
   int (*ipcGetHandle)(void* handle, void* devicePtr);
   int (*ipcOpenHandle)(void** devicePtr, const void* handle);
   int (*ipcCloseHandle)(void* devicePtr);
@@ -91,9 +95,9 @@ typedef struct hcclDeviceRuntime_v1 {
                 void* stream);
   int (*scale)(void* dst, const void* src, size_t count, int type, const void* scalar, void* stream);
   int (*divide)(void* buf, size_t count, int type, int divisor, void* stream);
-} hcclDeviceRuntime_v1;
+} hcclDeviceRuntime_v2;
 
-typedef const hcclDeviceRuntime_v1* (*hcclDeviceRuntimeGetFn)(int version);
+typedef const hcclDeviceRuntime_v2* (*hcclDeviceRuntimeGetFn)(int version);
 
 #ifdef __cplusplus
 }

@@ -13,8 +13,10 @@ namespace {
 
 using WriteValue32Fn = CUresult (*)(CUstream, CUdeviceptr, cuuint32_t, unsigned int);
 using WaitValue32Fn = CUresult (*)(CUstream, CUdeviceptr, cuuint32_t, unsigned int);
+using PointerGetAttributeFn = CUresult (*)(void*, CUpointer_attribute, CUdeviceptr);
 WriteValue32Fn gWriteValue32 = nullptr;
 WaitValue32Fn gWaitValue32 = nullptr;
+PointerGetAttributeFn gPointerGetAttribute = nullptr;
 
 int rc(cudaError_t e) { return static_cast<int>(e); }
 cudaStream_t st(void* s) { return static_cast<cudaStream_t>(s); }
@@ -35,11 +37,14 @@ int init() {
   if (cudaGetDriverEntryPointByVersion("cuStreamWaitValue32", &fn, 12000, cudaEnableDefault, &found) ==
           cudaSuccess && found == cudaDriverEntryPointSuccess)
     gWaitValue32 = reinterpret_cast<WaitValue32Fn>(fn);
+  if (cudaGetDriverEntryPointByVersion("cuPointerGetAttribute", &fn, 12000, cudaEnableDefault, &found) ==
+          cudaSuccess && found == cudaDriverEntryPointSuccess)
+    gPointerGetAttribute = reinterpret_cast<PointerGetAttributeFn>(fn);
   return 0;
 }
 
 const char* errorText(int code) {
-  if (code >= kDriverErrorBase) return "CUDA driver error (stream memory operation)";
+  if (code >= kDriverErrorBase) return "CUDA driver error (stream memory operation or pointer attribute)";
   return cudaGetErrorString(static_cast<cudaError_t>(code));
 }
 
@@ -73,6 +78,24 @@ int pointerDevice(int* device, const void* ptr) {
     return 0;
   }
   *device = attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged ? attr.device : -1;
+  return 0;
+}
+
+int memRange(void** base, size_t* bytes, uint64_t* bufferId, const void* ptr) {
+  cudaPointerAttributes attr;
+  if (cudaPointerGetAttributes(&attr, ptr) != cudaSuccess) {
+    cudaGetLastError();
+    return rc(cudaErrorInvalidValue);
+  }
+  if (attr.type != cudaMemoryTypeDevice) return rc(cudaErrorInvalidValue);  // no IPC for the rest
+  if (gPointerGetAttribute == nullptr) return rc(cudaErrorNotSupported);
+  const auto p = reinterpret_cast<CUdeviceptr>(ptr);
+  CUdeviceptr start = 0;
+  CUresult r = gPointerGetAttribute(&start, CU_POINTER_ATTRIBUTE_RANGE_START_ADDR, p);
+  if (r == CUDA_SUCCESS) r = gPointerGetAttribute(bytes, CU_POINTER_ATTRIBUTE_RANGE_SIZE, p);
+  if (r == CUDA_SUCCESS) r = gPointerGetAttribute(bufferId, CU_POINTER_ATTRIBUTE_BUFFER_ID, p);
+  if (r != CUDA_SUCCESS) return kDriverErrorBase + static_cast<int>(r);
+  *base = reinterpret_cast<void*>(start);
   return 0;
 }
 
@@ -147,11 +170,11 @@ int ipcOpenHandle(void** devicePtr, const void* handle) {
 }
 int ipcCloseHandle(void* devicePtr) { return rc(cudaIpcCloseMemHandle(devicePtr)); }
 
-const hcclDeviceRuntime_v1 kTable = {
+const hcclDeviceRuntime_v2 kTable = {
     HCCL_DEVICE_RUNTIME_VERSION, hcclDeviceKindCuda, "cuda", init, errorText,
     deviceCount, getDevice, setDevice, pciBusId, multiProcessorCount,
     deviceAlloc, deviceFree, hostAlloc, hostFree, hostRegister, hostUnregister, hostDevicePointer,
-    pointerDevice, copyAsync,
+    pointerDevice, memRange, copyAsync,
     streamCreate, streamDestroy, streamSynchronize, streamWaitEvent, streamIsCapturing,
     eventCreate, eventDestroy, eventRecord, eventQuery, eventSynchronize,
     streamMemOpsSupported, streamWriteValue32, streamWaitValue32, launchHostFunc,
@@ -160,7 +183,7 @@ const hcclDeviceRuntime_v1 kTable = {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v1* hcclDeviceRuntimeGet(
+extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v2* hcclDeviceRuntimeGet(
     int version) {
   return version == HCCL_DEVICE_RUNTIME_VERSION ? &kTable : nullptr;
 }

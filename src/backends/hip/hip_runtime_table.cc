@@ -63,6 +63,18 @@ int pointerDevice(int* device, const void* ptr) {
   return 0;
 }
 
+int memRange(void** base, size_t* bytes, uint64_t* bufferId, const void* ptr) {
+  int device = -1;
+  pointerDevice(&device, ptr);
+  if (device < 0) return rc(hipErrorInvalidValue);
+  hipDeviceptr_t start = nullptr;
+  hipError_t e = hipMemGetAddressRange(&start, bytes, const_cast<void*>(ptr));
+  if (e == hipSuccess)
+    e = hipPointerGetAttribute(bufferId, HIP_POINTER_ATTRIBUTE_BUFFER_ID, const_cast<void*>(ptr));
+  *base = start;
+  return rc(e);
+}
+
 int copyAsync(void* dst, const void* src, size_t bytes, void* stream) {
   return rc(hipMemcpyAsync(dst, src, bytes, hipMemcpyDefault, st(stream)));
 }
@@ -142,11 +154,11 @@ int ipcOpenHandle(void** devicePtr, const void* handle) {
 }
 int ipcCloseHandle(void* devicePtr) { return rc(hipIpcCloseMemHandle(devicePtr)); }
 
-const hcclDeviceRuntime_v1 kTable = {
+const hcclDeviceRuntime_v2 kTable = {
     HCCL_DEVICE_RUNTIME_VERSION, hcclDeviceKindHip, "hip", init, errorText,
     deviceCount, getDevice, setDevice, pciBusId, multiProcessorCount,
     deviceAlloc, deviceFree, hostAlloc, hostFree, hostRegister, hostUnregister, hostDevicePointer,
-    pointerDevice, copyAsync,
+    pointerDevice, memRange, copyAsync,
     streamCreate, streamDestroy, streamSynchronize, streamWaitEvent, streamIsCapturing,
     eventCreate, eventDestroy, eventRecord, eventQuery, eventSynchronize,
     streamMemOpsSupported, streamWriteValue32, streamWaitValue32, launchHostFunc,
@@ -155,7 +167,7 @@ const hcclDeviceRuntime_v1 kTable = {
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v1* hcclDeviceRuntimeGet(
+extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v2* hcclDeviceRuntimeGet(
     int version) {
   return version == HCCL_DEVICE_RUNTIME_VERSION ? &kTable : nullptr;
 }

@@ -1,0 +1,70 @@
+#include "core/ipc_buffers.h"
+
+#include <cstring>
+
+#include "backends/device_backend.h"
+#include "core/log.h"
+
+namespace hccl {
+
+IpcBuffers::~IpcBuffers() {
+  for (auto& [key, entry] : imports_) device_.runtime().ipcCloseHandle(entry.mapped);
+}
+
+BufferRecord IpcBuffers::describe(const void* ptr, size_t bytes) {
+  BufferRecord r{};
+  r.bytes = bytes;
+  if (bytes == 0) {
+    r.usable = 1;
+    return r;
+  }
+  const hcclDeviceRuntime_v2& rt = device_.runtime();
+  void* base = nullptr;
+  size_t rangeBytes = 0;
+  uint64_t id = 0;
+  if (rt.memRange(&base, &rangeBytes, &id, ptr) != 0) return r;
+  const uint64_t start = reinterpret_cast<uintptr_t>(base);
+  const uint64_t offset = reinterpret_cast<uintptr_t>(ptr) - start;
+  if (offset > rangeBytes || bytes > rangeBytes - offset) return r;
+  auto it = exports_.find(start);
+  if (it == exports_.end() || it->second.bufferId != id) {
+    Export e{id, {}};
+    if (rt.ipcGetHandle(e.handle, base) != 0) return r;
+    it = exports_.insert_or_assign(start, e).first;
+  }
+  memcpy(r.handle, it->second.handle, sizeof(r.handle));
+  r.base = start;
+  r.bufferId = id;
+  r.rangeBytes = rangeBytes;
+  r.offset = offset;
+  r.usable = 1;
+  return r;
+}
+
+char* IpcBuffers::map(int peer, const BufferRecord& record) {
+  // The record came over the network: it must describe a buffer inside its allocation.
+  if (!record.usable || record.offset > record.rangeBytes ||
+      record.bytes > record.rangeBytes - record.offset)
+    return nullptr;
+  const hcclDeviceRuntime_v2& rt = device_.runtime();
+  const auto key = std::make_pair(peer, record.base);
+  auto it = imports_.find(key);
+  if (it != imports_.end() && (it->second.bufferId != record.bufferId ||
+                               it->second.rangeBytes != record.rangeBytes)) {
+    rt.ipcCloseHandle(it->second.mapped);  // the peer freed that allocation and reused its address
+    imports_.erase(it);
+    it = imports_.end();
+  }
+  if (it == imports_.end()) {
+    void* mapped = nullptr;
+    const int code = rt.ipcOpenHandle(&mapped, record.handle);
+    if (code != 0) {
+      HCCL_INFO(Init, "cannot open rank %d's buffer handle: %s", peer, rt.errorText(code));
+      return nullptr;
+    }
+    it = imports_.emplace(key, Import{record.bufferId, record.rangeBytes, static_cast<char*>(mapped)}).first;
+  }
+  return it->second.mapped + record.offset;
+}
+
+}  // namespace hccl

@@ -1,0 +1,60 @@
+// Device buffers of a communicator's ranks mapped into each other's address space through the
+// vendor's IPC handles, so a kernel of one rank reads and writes another rank's buffer in place.
+// A handle names a whole allocation, so records carry the buffer's offset in it. Both sides cache
+// per allocation, keyed by the runtime's unique buffer ID: a buffer used again costs nothing, and
+// an address that a new allocation reuses is never taken for the old one.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <utility>
+
+#include "backends/common/device_runtime.h"
+#include "core/status.h"
+
+namespace hccl {
+
+class DeviceBackend;
+
+// What a rank tells its peers about one of its buffers (fixed size, sent as is).
+struct BufferRecord {
+  uint8_t handle[HCCL_DEVICE_IPC_HANDLE_BYTES];
+  uint64_t base;        // the allocation's start in the owner's address space
+  uint64_t bufferId;
+  uint64_t rangeBytes;  // the allocation's size
+  uint64_t offset;      // of the buffer within the allocation
+  uint64_t bytes;       // of the buffer
+  int32_t usable;       // 0: not device memory of this runtime, or not exportable
+  int32_t pad;
+};
+
+class IpcBuffers {
+ public:
+  explicit IpcBuffers(DeviceBackend& device) : device_(device) {}
+  ~IpcBuffers();  // closes every mapping
+  IpcBuffers(const IpcBuffers&) = delete;
+  IpcBuffers& operator=(const IpcBuffers&) = delete;
+
+  // Describes [ptr, ptr + bytes) for the peers; an empty buffer is usable and never mapped.
+  BufferRecord describe(const void* ptr, size_t bytes);
+  // A peer's buffer as mapped here, or nullptr when the record is inconsistent or the handle
+  // cannot be opened.
+  char* map(int peer, const BufferRecord& record);
+
+ private:
+  struct Export {
+    uint64_t bufferId;
+    uint8_t handle[HCCL_DEVICE_IPC_HANDLE_BYTES];
+  };
+  struct Import {
+    uint64_t bufferId;
+    uint64_t rangeBytes;
+    char* mapped;
+  };
+
+  DeviceBackend& device_;
+  std::map<uint64_t, Export> exports_;                   // by allocation start
+  std::map<std::pair<int, uint64_t>, Import> imports_;  // by (peer, its allocation start)
+};
+
+}  // namespace hccl
