@@ -70,7 +70,10 @@ Status checkAndBuild(Communicator* comm, const Call& c, std::unique_ptr<Operatio
                       "%s: operator %d was created for datatype %d, used with %d", c.name, code,
                       static_cast<int>(user.type), static_cast<int>(c.type));
       op->preMultiply = true;
-      memcpy(op->scalar, user.scalarPointer ? user.scalarPointer : user.scalar, elem);
+      if (user.scalarPointer != nullptr && comm->backend().asDevice() != nullptr)
+        op->scalarSource = user.scalarPointer;  // read when the stream reaches the call
+      else
+        memcpy(op->scalar, user.scalarPointer ? user.scalarPointer : user.scalar, elem);
     }
   }
   op->comm = comm;

@@ -158,6 +158,10 @@ Status DeviceQueue::runBatch(Batch& batch) {
   std::vector<Operation*> ops, p2p;
   bool anyDirect = false;
   for (auto& o : batch.ops) {
+    // PreMulSum's factor in memory (ncclScalarDevice, or host memory) holds what the stream
+    // wrote before the call.
+    if (o->scalarSource != nullptr)
+      HCCL_TRY(device_.copy(o->scalar, o->scalarSource, dataTypeSize(o->type)));
     ops.push_back(o.get());
     anyDirect = anyDirect || direct_.eligible(*o);
     if (o->args.kind == CollKind::Send || o->args.kind == CollKind::Recv) p2p.push_back(o.get());

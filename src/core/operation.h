@@ -21,6 +21,7 @@ struct Operation {
   bool average = false;      // ncclAvg: divide the reduced result by nranks
   bool preMultiply = false;  // PreMulSum: scale the input by `scalar` first
   uint8_t scalar[8] = {};
+  const void* scalarSource = nullptr;  // GPU rank: where `scalar` is read from when the call runs
   const char* send = nullptr;
   char* recv = nullptr;
   uint64_t tagBase = 0;

@@ -82,6 +82,37 @@ TEST(DeviceStream, ManyQueuedCallsCompleteInOrder) {
   }, fakeOptions()));
 }
 
+// ncclScalarDevice: PreMulSum reads its factor when the stream reaches the call, so a factor the
+// stream writes just before the call counts.
+TEST(DeviceStream, DeviceScalarIsReadWhenTheCallRuns) {
+  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
+    const hcclDeviceRuntime_v2& rt = testdev::rt();
+    void* stream = nullptr;
+    ASSERT_EQ(rt.streamCreate(&stream), 0);
+    const size_t n = 1000;
+    std::vector<float> ones(n, 1.0f);
+    testdev::Buffer buf(n * 4), factor(4);
+    buf.upload(ones.data(), stream);
+    const float two = 2.0f, three = 3.0f;
+    factor.upload(&two, stream);
+    ncclRedOp_t op;
+    MP_ASSERT_OK(ncclRedOpCreatePreMulSum(&op, factor.data(), ncclFloat32, ncclScalarDevice, r.comm));
+    gBlock = 1;
+    ASSERT_EQ(rt.launchHostFunc(stream, blockStream, nullptr), 0);
+    ASSERT_EQ(rt.copyAsync(factor.data(), &three, 4, stream), 0);
+    MP_ASSERT_OK(ncclAllReduce(buf.data(), buf.data(), n, ncclFloat32, op, r.comm, static_cast<cudaStream_t>(stream)));
+    gBlock = 0;
+    std::vector<char> out = buf.download(stream);
+    float v = 0;
+    for (size_t i = 0; i < n; i += 111) {
+      memcpy(&v, out.data() + 4 * i, 4);
+      ASSERT_EQ(v, 6.0f) << "element " << i << ": the factor was read before the stream wrote it";
+    }
+    MP_EXPECT_OK(ncclRedOpDestroy(op, r.comm));
+    rt.streamDestroy(stream);
+  }, fakeOptions()));
+}
+
 TEST(DeviceStream, GraphCaptureIsRefusedClearly) {
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
     const hcclDeviceRuntime_v2& rt = testdev::rt();
