@@ -104,9 +104,41 @@ Status DeviceQueue::gate(const std::vector<void*>& streams, uint32_t seq) {
   return Status::Success;
 }
 
+// A one-rank communicator's calls copy (or scale) input to output: issued straight on the
+// caller's streams, with no progress thread involved, so they cost one launch and may be captured
+// into a graph. Not for factors read from memory, inputs staged on the host, or groups spanning
+// several streams (which the gate would join).
+bool DeviceQueue::onStreamOnly(const std::vector<std::unique_ptr<Operation>>& ops) const {
+  if (comm_.nranks() != 1) return false;
+  const bool oneStream = std::all_of(ops.begin(), ops.end(), [&](const auto& o) { return o->stream == ops[0]->stream; });
+  return oneStream && std::none_of(ops.begin(), ops.end(), [&](const auto& o) {
+    const bool fp8 = o->type == DataType::Float8e4m3 || o->type == DataType::Float8e5m2;
+    return o->scalarSource != nullptr || !o->stagedInput.empty() ||
+           (fp8 && device_.kind() == BackendKind::Hip);  // FNUZ inputs convert on the host path
+  });
+}
+
+Status DeviceQueue::runOnStreams(const std::vector<std::unique_ptr<Operation>>& ops) {
+  const hcclDeviceRuntime_v2& rt = device_.runtime();
+  for (const auto& o : ops) {
+    const size_t count = o->args.count, bytes = count * o->args.elemSize;
+    const bool reduces = o->args.kind == CollKind::AllReduce || o->args.kind == CollKind::Reduce ||
+                         o->args.kind == CollKind::ReduceScatter;
+    if (o->args.kind == CollKind::Send || count == 0) continue;  // the paired receive copies
+    if (reduces && o->preMultiply) {
+      HCCL_TRY(device_.check(rt.scale(o->recv, o->send, count, static_cast<int>(o->type), o->scalar, o->stream),
+                             "scale kernel"));
+    } else if (o->recv != o->send) {
+      HCCL_TRY(device_.check(rt.copyAsync(o->recv, o->send, bytes, o->stream), "copy"));
+    }
+  }
+  return Status::Success;
+}
+
 Status DeviceQueue::enqueue(std::vector<std::unique_ptr<Operation>> ops) {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   HCCL_TRY(device_.select());
+  if (onStreamOnly(ops)) return runOnStreams(ops);
   std::vector<void*> streams;
   for (auto& o : ops)
     if (std::find(streams.begin(), streams.end(), o->stream) == streams.end()) streams.push_back(o->stream);

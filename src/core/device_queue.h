@@ -9,6 +9,7 @@
 // writes "done": the stream resumes and the call's results are in place, as in NCCL. Where all
 // ranks are GPUs of one node, collectives run device to device instead (device_direct.h).
 // A stream being captured into a graph is refused (ncclInvalidUsage) before anything is enqueued.
+// A one-rank communicator's calls are plain copies issued on the caller's stream instead.
 #pragma once
 
 #include <condition_variable>
@@ -43,6 +44,8 @@ class DeviceQueue {
     uint32_t seq;
     std::vector<std::unique_ptr<Operation>> ops;
   };
+  bool onStreamOnly(const std::vector<std::unique_ptr<Operation>>& ops) const;
+  Status runOnStreams(const std::vector<std::unique_ptr<Operation>>& ops);
   Status gate(const std::vector<void*>& streams, uint32_t seq);
   void loop();
   Status waitReached(uint32_t seq);

@@ -188,7 +188,8 @@ void initRank(mp::Rank& r, int gpuRanks) {
 
 // How GPU ranks of an all-GPU communicator exchange data: device to device through IPC-mapped
 // scratch, or staged through host memory (checked where the fake runtime counts IPC opens).
-enum class Path { Direct, Staged };
+// A one-rank communicator copies on the caller's stream (OnStream): no IPC either.
+enum class Path { Direct, Staged, OnStream };
 
 void everythingOn(int nranks, int gpuRanks, Path path,
                   std::vector<std::pair<std::string, std::string>> extraEnv = {},
@@ -204,6 +205,10 @@ void everythingOn(int nranks, int gpuRanks, Path path,
   }, o));
 }
 
+TEST(DeviceColl, OneGpuRank) {
+  HCCL_SKIP_WITHOUT_DEVICE();
+  everythingOn(1, 1, Path::OnStream);
+}
 // Several ranks share device 0, as NCCL does not allow.
 TEST(DeviceColl, TwoGpuRanks) {
   HCCL_SKIP_WITHOUT_DEVICE();

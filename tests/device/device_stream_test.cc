@@ -133,6 +133,34 @@ TEST(DeviceStream, GraphCaptureIsRefusedClearly) {
   }, fakeOptions()));
 }
 
+// A one-rank communicator's calls are copies on the stream itself: allowed under capture, and
+// still ordered and asynchronous.
+TEST(DeviceStream, OneRankCallsRunOnTheStreamEvenUnderCapture) {
+  MP_EXPECT_RUN(mp::run(1, [](mp::Rank& r) {
+    const hcclDeviceRuntime_v2& rt = testdev::rt();
+    void* stream = nullptr;
+    ASSERT_EQ(rt.streamCreate(&stream), 0);
+    const size_t n = 4096;
+    std::vector<int32_t> in(n), zeros(n, 0);
+    for (size_t i = 0; i < n; ++i) in[i] = static_cast<int32_t>(i * 7);
+    testdev::Buffer send(n * 4), recv(n * 4);
+    send.upload(in.data(), stream);
+    recv.upload(zeros.data(), stream);
+    gBlock = 1;
+    ASSERT_EQ(rt.launchHostFunc(stream, blockStream, nullptr), 0);
+    testdev::setCapturing(stream, 1);
+    MP_ASSERT_OK(ncclAllReduce(send.data(), recv.data(), n, ncclInt32, ncclSum, r.comm, static_cast<cudaStream_t>(stream)));
+    testdev::setCapturing(stream, 0);
+    int32_t last = -1;
+    memcpy(&last, recv.data() + 4 * (n - 1), 4);
+    EXPECT_EQ(last, 0) << "the copy ran before the stream reached it";
+    gBlock = 0;
+    std::vector<char> out = recv.download(stream);
+    EXPECT_EQ(memcmp(out.data(), in.data(), n * 4), 0);
+    rt.streamDestroy(stream);
+  }, fakeOptions()));
+}
+
 std::string readAll(const std::string& path) {
   std::ifstream f(path);
   std::stringstream s;
