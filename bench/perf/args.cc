@@ -55,6 +55,10 @@ const char* kUsage =
     "  -t,--nthreads 1, -g,--ngpus 1, -p,--parallel_init, -y,--stream_null, -C,--report_cputime\n"
     "                            accepted for nccl-tests scripts (only -t 1 and -g 1)\n"
     "  -np <n>                   built-in launcher: fork n ranks on this host (default 1)\n"
+    "  --device <cuda|hip>       buffers in GPU memory, through hccl's device plugin; each rank\n"
+    "                            uses device rank %% count and a stream of its own (default: host)\n"
+    "  --device-ranks <k>        with --device: only ranks below k are GPU ranks, the others CPU\n"
+    "                            ranks (a mixed communicator; default: all)\n"
     "  -h,--help                 this text\n"
     "\n"
     "Launchers: without -np and without the variables below, one rank (-np 1).\n"
@@ -187,6 +191,22 @@ Options parseArgs(int argc, char** argv) {
       o.np = int(parseLong("-np", argv[++i], 1, 4096));
       continue;
     }
+    // hccl-perf's own long flags: --device cuda, --device=cuda, --device-ranks 1.
+    if (arg.rfind("--device", 0) == 0) {
+      const size_t eq = arg.find('=');
+      const std::string key = arg.substr(0, eq);
+      if (key != "--device" && key != "--device-ranks") usageError("unknown flag '" + arg + "'");
+      if (eq == std::string::npos && i + 1 >= argc) usageError(key + " needs a value");
+      const std::string value = eq != std::string::npos ? arg.substr(eq + 1) : argv[++i];
+      if (key == "--device-ranks") {
+        o.deviceRanks = int(parseLong(key, value.c_str(), 0, 1 << 24));
+      } else if (value == "cuda" || value == "hip") {
+        o.device = value;
+      } else {
+        usageError("--device '" + value + "': cuda or hip");
+      }
+      continue;
+    }
     if (arg.size() < 2 || arg[0] != '-' || (arg[1] >= '0' && arg[1] <= '9')) {
       if (o.coll) usageError("unexpected argument '" + arg + "' (the collective is already " +
                              o.coll->name + ")");
@@ -228,6 +248,7 @@ Options parseArgs(int argc, char** argv) {
     usageError("-i 0 with -f 1 would never reach -e");
   if (o.stepFactor > 1 && o.minBytes == 0 && o.maxBytes > 0)
     usageError("-b 0 with -f > 1 would never grow; start at -b 1 or more");
+  if (o.deviceRanks >= 0 && o.device.empty()) usageError("--device-ranks needs --device");
   if (o.blocking) o.notes.push_back("-z 1: host ranks always block until the collective is done");
   if (o.graphLaunches)
     o.notes.push_back("-G " + std::to_string(o.graphLaunches) +

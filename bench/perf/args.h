@@ -34,6 +34,8 @@ struct Options {
   int graphLaunches = 0;           // -G  accepted and ignored
   int timeoutSec = 0;              // -T  0: none
   int np = 0;                      // -np 0: not given
+  std::string device;              // --device cuda|hip: buffers in GPU memory ("": host)
+  int deviceRanks = -1;            // --device-ranks k: only ranks below k use the GPU (-1: all)
   std::vector<std::string> notes;  // printed in the header ("# ..." lines)
 };
 

@@ -37,7 +37,8 @@ struct Collective {
   double (*algFactor)(int nranks);
   double (*busFactor)(int nranks);
   ncclResult_t (*run)(const void* send, void* recv, size_t count, ncclDataType_t type,
-                      ncclRedOp_t op, int root, int rank, int nranks, ncclComm_t comm);
+                      ncclRedOp_t op, int root, int rank, int nranks, ncclComm_t comm,
+                      cudaStream_t stream);
   Source (*source)(size_t k, const Counts& c, int rank, int nranks, int root);
 };
 

@@ -8,11 +8,14 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "collectives.h"
 #include "data.h"
+#include "memory.h"
 
 namespace hccl::perf {
 namespace {
@@ -40,8 +43,10 @@ class Bench {
   Bench(const Options& opts, RankContext& ctx)
       : o_(opts), coll_(*opts.coll), rank_(ctx.rank), n_(ctx.nranks), ctx_(ctx) {}
   ~Bench() {
-    std::free(send_);
-    std::free(recv_);
+    if (mem_) {
+      mem_->release(send_);
+      mem_->release(recv_);
+    }
   }
 
   int run();
@@ -65,9 +70,15 @@ class Bench {
   }
   // A tiny allreduce of one double on the communicator: barrier, time and error combining.
   double allreduce(double v, ncclRedOp_t op, const char* why) {
-    check(ncclAllReduce(&v, &v, 1, ncclFloat64, op, comm_, nullptr), why);
+    check(ncclAllReduce(&v, &v, 1, ncclFloat64, op, comm_, mem_->stream()), why);
+    mem_->synchronize();
     return v;
   }
+  // Inputs, poison and outputs pass through host memory (hostSend_/hostRecv_ on a GPU rank).
+  void fill(const void* dst, size_t count, ncclDataType_t type, ncclRedOp_t op, bool reduction, uint64_t seed);
+  void poison(void* dst, size_t bytes);
+  CheckResult checked(const void* out, const Counts& c, ncclDataType_t type, ncclRedOp_t op, int root,
+                      uint64_t seed);
   double combineTime(double sec);
   void printHeader();
   void timeTest(ncclDataType_t type, ncclRedOp_t op, int root);
@@ -84,9 +95,11 @@ class Bench {
   const Collective& coll_;
   const int rank_, n_;
   RankContext& ctx_;
+  std::unique_ptr<Memory> mem_;
   ncclComm_t comm_ = nullptr;
   char* send_ = nullptr;
   char* recv_ = nullptr;
+  std::vector<char> hostSend_, hostRecv_;
   size_t bufBytes_ = 0;
   uint64_t measurement_ = 0;  // advances identically on every rank: seeds the check data
   double wrongMeasurements_ = 0;  // this rank's measurements with a wrong value (nccl-tests' count)
@@ -110,9 +123,10 @@ void Bench::printHeader() {
   ::gethostname(host, sizeof host - 1);
   std::vector<char> lines(size_t(n_) * 256, 0);
   char mine[256];
-  std::snprintf(mine, sizeof mine, "#  Rank %2d Group %2d Pid %6d on %10s device cpu\n", rank_, 0,
-                int(getpid()), host);
-  ncclResult_t res = ncclAllGather(mine, lines.data(), 256, ncclInt8, comm_, nullptr);
+  std::snprintf(mine, sizeof mine, "#  Rank %2d Group %2d Pid %6d on %10s device %s\n", rank_, 0,
+                int(getpid()), host, mem_->describe().c_str());
+  ncclResult_t res = ncclAllGather(mine, lines.data(), 256, ncclInt8, comm_, mem_->stream());
+  mem_->synchronize();
   if (rank_ != 0) return;
 
   int version = 0;
@@ -161,10 +175,32 @@ std::pair<const void*, void*> Bench::buffers(const Counts& c, size_t elt, bool i
   return {recv + c.sendInplace * rank_ * elt, recv + c.recvInplace * rank_ * elt};
 }
 
+void Bench::fill(const void* dst, size_t count, ncclDataType_t type, ncclRedOp_t op, bool reduction,
+                 uint64_t seed) {
+  void* target = mem_->onDevice() ? hostSend_.data() : const_cast<void*>(dst);
+  fillInput(target, count, type, op, reduction, rank_, n_, seed);
+  if (mem_->onDevice()) mem_->upload(const_cast<void*>(dst), target, count * typeSize(type));
+}
+
+void Bench::poison(void* dst, size_t bytes) {
+  void* target = mem_->onDevice() ? hostRecv_.data() : dst;
+  fillPoison(target, bytes);
+  if (mem_->onDevice()) mem_->upload(dst, target, bytes);
+}
+
+CheckResult Bench::checked(const void* out, const Counts& c, ncclDataType_t type, ncclRedOp_t op, int root,
+                           uint64_t seed) {
+  if (mem_->onDevice()) {
+    mem_->download(hostRecv_.data(), out, c.recv * typeSize(type));
+    out = hostRecv_.data();
+  }
+  return checkOutput(out, coll_, c, type, op, rank_, n_, root, seed);
+}
+
 void Bench::runOnce(ncclDataType_t type, ncclRedOp_t op, int root, const Counts& c, bool inPlace,
                     int iter) {
   auto [send, recv] = buffers(c, typeSize(type), inPlace, iter);
-  check(coll_.run(send, recv, c.param, type, op, root, rank_, n_, comm_), coll_.api);
+  check(coll_.run(send, recv, c.param, type, op, root, rank_, n_, comm_, mem_->stream()), coll_.api);
 }
 
 void Bench::benchTime(ncclDataType_t type, ncclRedOp_t op, int root, const Counts& c,
@@ -174,8 +210,7 @@ void Bench::benchTime(ncclDataType_t type, ncclRedOp_t op, int root, const Count
   auto [send0, recv0] = buffers(c, elt, inPlace, 0);
   bool reduction = coll_.hasOp;
   // Valid inputs for the timed runs (iteration 0's slice; the others hold earlier, finite data).
-  fillInput(const_cast<void*>(send0), c.send, type, op, reduction, rank_, n_,
-            0x5eedull + measurement_);
+  fill(send0, c.send, type, op, reduction, 0x5eedull + measurement_);
 
   runOnce(type, op, root, c, inPlace, 0);  // sync, as nccl-tests does
   allreduce(0, ncclSum, "ncclAllReduce (barrier)");
@@ -186,6 +221,7 @@ void Bench::benchTime(ncclDataType_t type, ncclRedOp_t op, int root, const Count
     for (int a = 0; a < o_.aggIters; a++) runOnce(type, op, root, c, inPlace, iter * o_.aggIters + a);
     if (o_.aggIters > 1) check(ncclGroupEnd(), "ncclGroupEnd");
   }
+  mem_->synchronize();  // a GPU rank's calls return before they are done
   double sec = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() /
                (double(o_.iters) * o_.aggIters);
   sec = combineTime(sec);
@@ -197,10 +233,10 @@ void Bench::benchTime(ncclDataType_t type, ncclRedOp_t op, int root, const Count
     uint64_t seed = 0xc4ec4ull + (measurement_ << 8) + rep;
     // Poison the output first, so that a run that writes nothing cannot pass on stale data.
     size_t outBytes = inPlace ? std::max(c.send, c.recv) * elt : c.recv * elt;
-    fillPoison(inPlace ? recv_ : recv0, outBytes);
-    fillInput(const_cast<void*>(send0), c.send, type, op, reduction, rank_, n_, seed);
+    poison(inPlace ? recv_ : recv0, outBytes);
+    fill(send0, c.send, type, op, reduction, seed);
     runOnce(type, op, root, c, inPlace, 0);
-    CheckResult res = checkOutput(recv0, coll_, c, type, op, rank_, n_, root, seed);
+    CheckResult res = checked(recv0, c, type, op, root, seed);
     if (res.wrong) {
       wrongMeasurements_ += 1;
       std::fprintf(stderr, "hccl-perf: rank %d: %s %s %s root %d count %zu %s: %zu wrong "
@@ -228,8 +264,9 @@ void Bench::benchTime(ncclDataType_t type, ncclRedOp_t op, int root, const Count
 void Bench::timeTest(ncclDataType_t type, ncclRedOp_t op, int root) {
   const char* opText = coll_.hasOp ? opName(op) : "none";
   // Zero is a valid, fast value of every type: start each series from clean buffers.
-  std::memset(send_, 0, bufBytes_);
-  std::memset(recv_, 0, bufBytes_);
+  std::vector<char> zeros(bufBytes_, 0);
+  mem_->upload(send_, zeros.data(), bufBytes_);
+  mem_->upload(recv_, zeros.data(), bufBytes_);
   allreduce(0, ncclSum, "ncclAllReduce (barrier)");
 
   // nccl-tests' warm-up: at the largest size, then at the smallest.
@@ -266,15 +303,28 @@ int Bench::run() {
   if (o_.timeoutSec > 0) ::signal(SIGALRM, onAlarm);
   armWatchdog(o_.timeoutSec);
 
+  const bool gpu = !o_.device.empty() && (o_.deviceRanks < 0 || rank_ < o_.deviceRanks);
+  try {
+    mem_ = std::make_unique<Memory>(gpu ? o_.device : o_.device.empty() ? "" : "host", rank_);
+  } catch (const std::runtime_error& e) {
+    throw Failure{e.what()};
+  }
   check(ncclCommInitRank(&comm_, n_, ctx_.id, rank_), "ncclCommInitRank");
   if (ctx_.commReady) ctx_.commReady();
   printHeader();
 
   // Allocated once for the largest size, every series reuses them (nccl-tests sizes both by -e).
   bufBytes_ = (std::max<size_t>(o_.maxBytes, 64) + 4095) & ~size_t(4095);
-  if (posix_memalign(reinterpret_cast<void**>(&send_), 4096, bufBytes_) != 0 ||
-      posix_memalign(reinterpret_cast<void**>(&recv_), 4096, bufBytes_) != 0)
-    throw Failure{"cannot allocate 2 x " + std::to_string(bufBytes_) + " bytes"};
+  try {
+    send_ = static_cast<char*>(mem_->allocate(bufBytes_));
+    recv_ = static_cast<char*>(mem_->allocate(bufBytes_));
+  } catch (const std::runtime_error& e) {
+    throw Failure{e.what()};
+  }
+  if (mem_->onDevice()) {
+    hostSend_.resize(bufBytes_);
+    hostRecv_.resize(bufBytes_);
+  }
 
   std::vector<ncclRedOp_t> ops = coll_.hasOp ? o_.ops : std::vector<ncclRedOp_t>{ncclSum};
   std::vector<int> roots;
