@@ -6,7 +6,11 @@
 #   - the device path on the fake runtime (what CI runs), for comparison
 #   - PyTorch (torch.distributed "nccl" with LD_PRELOAD=libnccl.so.2): 2 processes on one GPU
 #   - kernel bandwidth per datatype vs device-to-device copy bandwidth (same run)
+#   - hccl-perf on GPU buffers: every collective x datatype x op checked (all-GPU and mixed);
+#     all_reduce with 2 ranks on one GPU at 256 MiB (target busbw >= 480 GB/s) and at 8 bytes;
+#     sendrecv between a GPU rank and a CPU rank vs pinned copy bandwidth (target >= 80%)
 #   - 8-byte all_reduce latency on one rank under PyTorch: hccl vs NVIDIA NCCL
+# The summary also goes to $OUT/gpu-check.md (or $build/gpu-check.md) for bench/RESULTS.md.
 # usage: tools/gpu-check.sh [build-dir]   (default: build-gpu next to the sources)
 # Without a GPU it says so and exits 0 after building.
 set -u
@@ -76,7 +80,43 @@ while read -r type sum copy ratio; do
   row "kernel sum $type vs d2d copy" "$sum GB/s vs $copy GB/s ($ratio)"
 done < <(grep -v '^#' "$bwlog" | tail -n +2)
 
+echo "== hccl-perf on GPU buffers"
+perf=$build/bin/hccl-perf
+for coll in all_reduce all_gather reduce_scatter broadcast reduce alltoall gather scatter sendrecv; do
+  for mode in "-np 2" "-np 4" "-np 3 --device-ranks 2"; do
+    log="$build/gpu-check.perf-$coll-${mode// /}.log"
+    "$perf" "$coll" $mode --device cuda -b 8 -e 16M -f 8 -n 2 -d all -o all -r -1 >"$log" 2>&1
+    rc=$?
+    [ $rc -eq 0 ] || row "hccl-perf $coll $mode checked" "FAIL ($log)"
+  done
+done
+row "hccl-perf 9 collectives x types x ops checked" "done (failures listed above as FAIL)"
+field() {  # log column: the last data row's column N
+  grep -v '^#' "$1" | awk 'NF >= 13 { v = $'"$2"' } END { print v }'
+}
+log=$build/gpu-check.perf-ar-256M.log
+"$perf" all_reduce -np 2 --device cuda -b 256M -e 256M -n 20 -w 5 -c 1 >"$log" 2>&1
+row "all_reduce 2 ranks/1 GPU 256 MiB busbw" "$(field "$log" 8) GB/s out of place, $(field "$log" 12) in place (target >= 480)"
+log=$build/gpu-check.perf-ar-8B.log
+"$perf" all_reduce -np 2 --device cuda -b 8 -e 8 -n 2000 -w 200 -c 1 >"$log" 2>&1
+row "all_reduce 2 ranks/1 GPU 8 B time" "$(field "$log" 6) us"
+log=$build/gpu-check.perf-ar-8B-1rank.log
+"$perf" all_reduce -np 1 --device cuda -b 8 -e 8 -n 2000 -w 200 -c 1 >"$log" 2>&1
+row "all_reduce 1 GPU rank 8 B time (hccl-perf)" "$(field "$log" 6) us"
+log=$build/gpu-check.perf-sendrecv-mixed.log
+"$perf" sendrecv -np 2 --device cuda --device-ranks 1 -b 256M -e 256M -n 10 -w 2 -c 1 >"$log" 2>&1
+staged=$(field "$log" 8)
+pinned=$(grep -o 'h2d [0-9.]* d2h [0-9.]*' "$bwlog" | awk '{ print ($2 < $4) ? $2 : $4 }')
+row "sendrecv GPU rank <-> CPU rank 256 MiB" "$staged GB/s vs pinned copy $pinned GB/s ($(awk -v a="$staged" -v b="$pinned" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b }'); target >= 80%)"
+
 echo
 echo "== gpu-check summary"
 printf '%s\n' "${rows[@]}"
+summary=${OUT:-$build}/gpu-check.md
+{
+  echo "| check | result |"
+  echo "| --- | --- |"
+  for r in "${rows[@]}"; do echo "| ${r:0:44} | ${r:45} |" | sed 's/  *|/ |/'; done
+} >"$summary"
+echo "(summary also in $summary)"
 if printf '%s\n' "${rows[@]}" | grep -q FAIL; then exit 1; fi

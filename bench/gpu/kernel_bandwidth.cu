@@ -1,7 +1,8 @@
 // hccl-gpu-kernel-bw: memory bandwidth of the shared reduction kernels (Sum, every datatype) next
 // to a device-to-device copy measured in the same run. Bandwidth counts every byte read and
 // written: a copy moves 2 x size, a reduce dst = a + b moves 3 x size. The target on an H100 is
-// every datatype's Sum at >= 95% of the copy's bandwidth.
+// every datatype's Sum at >= 95% of the copy's bandwidth. Last, the pinned host <-> device copy
+// bandwidth, the anchor of the staged GPU <-> CPU path (tools/gpu-check.sh compares them).
 // usage: hccl-gpu-kernel-bw [bytes per buffer, default 256M] [iterations, default 20]
 #include <cuda_runtime.h>
 
@@ -84,5 +85,11 @@ int main(int argc, char** argv) {
     printf("%-10s %12.1f %12.1f %7.1f%%\n", kTypeNames[t], bw, copyBw, 100.0 * bw / copyBw);
   }
   printf("# %d datatype(s) below 95%% of the copy bandwidth\n", below);
+  void* pinned;
+  CHECK(cudaHostAlloc(&pinned, bytes, cudaHostAllocDefault));
+  const double h2d = bytes / seconds(iterations, [&] { cudaMemcpyAsync(a, pinned, bytes, cudaMemcpyHostToDevice); }) / 1e9;
+  const double d2h = bytes / seconds(iterations, [&] { cudaMemcpyAsync(pinned, a, bytes, cudaMemcpyDeviceToHost); }) / 1e9;
+  printf("# pinned copy GB/s: h2d %.1f d2h %.1f\n", h2d, d2h);
+  cudaFreeHost(pinned);
   return 0;
 }
