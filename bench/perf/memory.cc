@@ -78,21 +78,12 @@ void Memory::release(void* p) {
   else rt_->deviceFree(p);
 }
 
-void Memory::upload(void* dst, const void* src, size_t bytes) {
+void Memory::copy(void* dst, const void* src, size_t bytes) {
   if (rt_ == nullptr) {
     std::memcpy(dst, src, bytes);
     return;
   }
-  check(rt_->copyAsync(dst, src, bytes, stream_), "copy to the device");
-  synchronize();
-}
-
-void Memory::download(void* dst, const void* src, size_t bytes) {
-  if (rt_ == nullptr) {
-    std::memcpy(dst, src, bytes);
-    return;
-  }
-  check(rt_->copyAsync(dst, src, bytes, stream_), "copy from the device");
+  check(rt_->copyAsync(dst, src, bytes, stream_), "copy between host and device");
   synchronize();
 }
 

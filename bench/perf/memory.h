@@ -31,9 +31,8 @@ class Memory {
 
   void* allocate(size_t bytes);
   void release(void* p);
-  // Host bytes to and from this memory (synchronous).
-  void upload(void* dst, const void* src, size_t bytes);
-  void download(void* dst, const void* src, size_t bytes);
+  // Host bytes to or from this memory, after the calls issued on stream() (synchronous).
+  void copy(void* dst, const void* src, size_t bytes);
   // Waits until the calls issued on stream() are done (nothing to do on the host).
   void synchronize();
 

@@ -179,19 +179,19 @@ void Bench::fill(const void* dst, size_t count, ncclDataType_t type, ncclRedOp_t
                  uint64_t seed) {
   void* target = mem_->onDevice() ? hostSend_.data() : const_cast<void*>(dst);
   fillInput(target, count, type, op, reduction, rank_, n_, seed);
-  if (mem_->onDevice()) mem_->upload(const_cast<void*>(dst), target, count * typeSize(type));
+  if (mem_->onDevice()) mem_->copy(const_cast<void*>(dst), target, count * typeSize(type));
 }
 
 void Bench::poison(void* dst, size_t bytes) {
   void* target = mem_->onDevice() ? hostRecv_.data() : dst;
   fillPoison(target, bytes);
-  if (mem_->onDevice()) mem_->upload(dst, target, bytes);
+  if (mem_->onDevice()) mem_->copy(dst, target, bytes);
 }
 
 CheckResult Bench::checked(const void* out, const Counts& c, ncclDataType_t type, ncclRedOp_t op, int root,
                            uint64_t seed) {
   if (mem_->onDevice()) {
-    mem_->download(hostRecv_.data(), out, c.recv * typeSize(type));
+    mem_->copy(hostRecv_.data(), out, c.recv * typeSize(type));
     out = hostRecv_.data();
   }
   return checkOutput(out, coll_, c, type, op, rank_, n_, root, seed);
@@ -265,8 +265,8 @@ void Bench::timeTest(ncclDataType_t type, ncclRedOp_t op, int root) {
   const char* opText = coll_.hasOp ? opName(op) : "none";
   // Zero is a valid, fast value of every type: start each series from clean buffers.
   std::vector<char> zeros(bufBytes_, 0);
-  mem_->upload(send_, zeros.data(), bufBytes_);
-  mem_->upload(recv_, zeros.data(), bufBytes_);
+  mem_->copy(send_, zeros.data(), bufBytes_);
+  mem_->copy(recv_, zeros.data(), bufBytes_);
   allreduce(0, ncclSum, "ncclAllReduce (barrier)");
 
   // nccl-tests' warm-up: at the largest size, then at the smallest.

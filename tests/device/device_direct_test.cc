@@ -119,6 +119,17 @@ TEST(DeviceDirect, ReusedAddressIsMappedAfresh) {
   }, directOptions()));
 }
 
+// Initialises r's communicator with the fake runtime's test hook `variable` set on rank
+// `hooked` only; returns a new stream.
+void* initWithHook(mp::Rank& r, int hooked, const char* variable) {
+  if (r.rank == hooked) setenv(variable, "1", 1);
+  ncclUniqueId id = r.shareUniqueId();
+  EXPECT_EQ(ncclCommInitRank(&r.comm, r.nranks, id, r.rank), ncclSuccess);
+  void* stream = nullptr;
+  EXPECT_EQ(testdev::rt().streamCreate(&stream), 0);
+  return stream;
+}
+
 // Rank 1 cannot open IPC handles: every rank must learn it and keep the staged path.
 TEST(DeviceDirect, OneRankWithoutIpcKeepsEveryRankStaged) {
   HCCL_SKIP_WITHOUT_DEVICE();
@@ -126,11 +137,8 @@ TEST(DeviceDirect, OneRankWithoutIpcKeepsEveryRankStaged) {
   mp::Options o = directOptions();
   o.initComm = false;
   MP_EXPECT_RUN(mp::run(3, [](mp::Rank& r) {
-    if (r.rank == 1) setenv("HCCL_FAKEDEV_NO_IPC", "1", 1);
-    ncclUniqueId id = r.shareUniqueId();
-    ASSERT_EQ(ncclCommInitRank(&r.comm, r.nranks, id, r.rank), ncclSuccess);
-    void* stream = nullptr;
-    ASSERT_EQ(testdev::rt().streamCreate(&stream), 0);
+    void* stream = initWithHook(r, 1, "HCCL_FAKEDEV_NO_IPC");
+    ASSERT_NE(r.comm, nullptr);
     testdev::Buffer buf(kCount * 4);
     std::vector<int32_t> host(kCount);
     for (int round = 0; round < 2; ++round) {
@@ -153,11 +161,8 @@ TEST(DeviceDirect, FailedDeviceWorkOnOneRankReachesEveryRank) {
   o.initComm = false;
   o.env.push_back({"NCCL_DEBUG", "WARN"});
   MP_EXPECT_RUN(mp::run(3, [](mp::Rank& r) {
-    if (r.rank == 2) setenv("HCCL_FAKEDEV_FAIL_KERNELS", "1", 1);
-    ncclUniqueId id = r.shareUniqueId();
-    ASSERT_EQ(ncclCommInitRank(&r.comm, r.nranks, id, r.rank), ncclSuccess);
-    void* stream = nullptr;
-    ASSERT_EQ(testdev::rt().streamCreate(&stream), 0);
+    void* stream = initWithHook(r, 2, "HCCL_FAKEDEV_FAIL_KERNELS");
+    ASSERT_NE(r.comm, nullptr);
     testdev::Buffer buf(kCount * 4);
     EXPECT_EQ(ncclAllReduce(buf.data(), buf.data(), kCount, ncclInt32, ncclSum, r.comm, cu(stream)), ncclSuccess);
     ASSERT_EQ(testdev::rt().streamSynchronize(stream), 0);  // released even though the call failed
