@@ -23,6 +23,8 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
+#include <tuple>
 #include <vector>
 
 #include "core/ipc_buffers.h"
@@ -83,6 +85,9 @@ class DeviceDirect {
   IpcBuffers buffers_;
   std::vector<const char*> peerSend_;  // the running mapped call's buffers of every rank
   std::vector<char*> peerRecv_;
+  // (rank, allocation start, buffer ID) of buffers every rank has mapped: calls on them skip
+  // asking whether the mapping worked everywhere.
+  std::set<std::tuple<int, uint64_t, uint64_t>> agreed_;
   void* stream_ = nullptr;
   uint64_t tag_ = 0;              // the running call's barriers: its tag base | counter
   uint32_t barrier_ = 0;
