@@ -9,7 +9,6 @@
 #include "backends/device_backend.h"
 #include "core/comm.h"
 #include "core/device_pieces.h"
-#include "core/ipc_buffers.h"
 #include "core/error.h"
 #include "core/log.h"
 #include "core/params.h"
@@ -19,8 +18,8 @@ namespace {
 
 IntParam directParam("DEVICE_DIRECT", 1,
                      "1: collectives of communicators whose ranks are all GPUs of one vendor on one "
-                     "node run device to device through IPC-mapped scratch; 0: staged through host "
-                     "memory (ranks agree: any 0 turns it off for all)",
+                     "node run device to device through IPC (the call's buffers, else device "
+                     "scratch); 0: staged through host memory (any rank's 0 turns it off for all)",
                      false);
 
 constexpr size_t kAlign = 256;  // slot alignment: full-width vector loads on every device
@@ -33,6 +32,7 @@ constexpr uint32_t kAgreeTag = 0xfffffff1u;
 struct HandleRecord {
   int32_t willing;  // scratch allocated and DEVICE_DIRECT on
   int32_t pad;
+  uint64_t regionBytes;  // must be equal everywhere (HCCL_DEVICE_PIECE_BYTES)
   uint8_t handle[HCCL_DEVICE_IPC_HANDLE_BYTES];
 };
 
@@ -57,19 +57,31 @@ DeviceDirect::DeviceDirect(Communicator& comm, DeviceBackend& device) : comm_(co
   regionBytes_ = alignUp(devicePieceBytes()) + static_cast<size_t>(n) * (kAlign + 8);
 }
 
-DeviceDirect::~DeviceDirect() { teardown(); }
-
-void DeviceDirect::teardown() {
+// Frees and unmaps wait for the device, whose streams may be held at a gate only the progress
+// thread releases: so they happen here, on the destroying thread, once no gate is pending.
+DeviceDirect::~DeviceDirect() {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
-  if (!scratch_.empty() || stream_ != nullptr) device_.select();
+  int previous = -1;
+  rt.getDevice(&previous);
+  device_.select();
   for (int r = 0; r < static_cast<int>(scratch_.size()); ++r) {
     if (scratch_[r] == nullptr) continue;
     if (r == comm_.rank()) rt.deviceFree(scratch_[r]);
     else rt.ipcCloseHandle(scratch_[r]);
   }
-  scratch_.clear();
   if (stream_ != nullptr) rt.streamDestroy(stream_);
-  stream_ = nullptr;
+  buffers_.closeAll();
+  if (previous >= 0) rt.setDevice(previous);
+}
+
+void DeviceDirect::prepare() {
+  if (!candidate_ || directParam.get() == 0) return;
+  const hcclDeviceRuntime_v2& rt = device_.runtime();
+  scratch_.assign(comm_.nranks(), nullptr);
+  void* base = nullptr;
+  if (rt.deviceAlloc(&base, 2 * regionBytes_) != 0) return;
+  scratch_[comm_.rank()] = static_cast<char*>(base);
+  if (rt.streamCreate(&stream_) != 0) stream_ = nullptr;
 }
 
 bool DeviceDirect::eligible(const Operation& o) const {
@@ -113,15 +125,10 @@ Status DeviceDirect::run(Operation& o, bool* ran) {
 Status DeviceDirect::setup(uint64_t tag) {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   const int n = comm_.nranks(), me = comm_.rank();
-  scratch_.assign(n, nullptr);
+  scratch_.resize(n, nullptr);
   HandleRecord mine{};
-  if (directParam.get() != 0) {
-    HCCL_TRY(device_.select());
-    void* base = nullptr;
-    mine.willing = rt.deviceAlloc(&base, 2 * regionBytes_) == 0 &&
-                   rt.ipcGetHandle(mine.handle, base) == 0 && rt.streamCreate(&stream_) == 0;
-    scratch_[me] = static_cast<char*>(base);
-  }
+  mine.regionBytes = regionBytes_;
+  mine.willing = scratch_[me] != nullptr && stream_ != nullptr && rt.ipcGetHandle(mine.handle, scratch_[me]) == 0;
   std::vector<char> all;
   HCCL_TRY(exchange(tag | kHandlesTag, &mine, sizeof(mine), &all));
   // Everyone willing: open every peer's scratch.
@@ -130,7 +137,7 @@ Status DeviceDirect::setup(uint64_t tag) {
   for (int r = 0; r < n; ++r) {
     HandleRecord theirs;
     memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
-    if (!theirs.willing) {
+    if (!theirs.willing || theirs.regionBytes != regionBytes_) {
       opened = 0;
       refusedBy = r;
       break;
@@ -162,11 +169,10 @@ Status DeviceDirect::setup(uint64_t tag) {
               me, n, 2 * regionBytes_);
     return Status::Success;
   }
-  state_ = State::Off;
-  teardown();
+  state_ = State::Off;  // what was allocated or opened goes at destruction (see there)
   if (refusedBy >= 0)
     HCCL_INFO(Init, "rank %d: collectives stay staged through host memory: rank %d has no IPC scratch "
-              "(HCCL_DEVICE_DIRECT=0 or allocation failed)", me, refusedBy);
+              "(HCCL_DEVICE_DIRECT=0, allocation failed, or another HCCL_DEVICE_PIECE_BYTES)", me, refusedBy);
   else
     HCCL_INFO(Init, "rank %d: collectives stay staged through host memory: rank %d cannot open its "
               "peers' IPC handles", me, failedAt);
@@ -210,8 +216,11 @@ Status DeviceDirect::exchange(uint64_t tag, const void* mine, size_t bytes, std:
         break;
       }
       movedAny = movedAny || moved;
-      pending = pending || !requests[2 * peer].done || !requests[2 * peer + 1].done;
-      if (pending && (round & 1023) == 1023 && failed(m->link().checkAlive()) && !moved)
+      const bool waiting = !requests[2 * peer].done || !requests[2 * peer + 1].done;
+      pending = pending || waiting;
+      // A peer that finished its part may leave; only one we still wait for can be lost.
+      if (waiting && (round & 1023) == 1023 && !moved && failed(m->link().checkAlive()) &&
+          (failed(m->progress(&moved)) || !moved))
         status = fail(Status::RemoteError, "rank %d: peer rank %d (%s) is gone", me, peer, m->link().name());
     }
     if (failed(status) || !pending) break;
@@ -239,7 +248,9 @@ Status DeviceDirect::exchange(uint64_t tag, const void* mine, size_t bytes, std:
 // ---- phases and kernels -----------------------------------------------------------------------
 
 Status DeviceDirect::phaseEnd(Operation& o, Status local) {
-  if (!failed(local)) local = device_.check(device_.runtime().streamSynchronize(stream_), "device-direct phase");
+  // Even after a failed launch, what was issued must land before any rank moves on.
+  const Status synced = device_.check(device_.runtime().streamSynchronize(stream_), "device-direct phase");
+  if (!failed(local)) local = synced;
   const int32_t mine = static_cast<int32_t>(local);
   std::vector<char> all;
   HCCL_TRY(exchange(tag_ | ++barrier_, &mine, sizeof(mine), &all));

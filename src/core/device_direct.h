@@ -1,5 +1,5 @@
 // Collectives of a communicator whose ranks are all GPUs of one vendor on one node (several may
-// share a GPU) run device to device, with no byte of data crossing PCIe or the host.
+// share a GPU) run device to device: no byte is staged through host memory.
 //
 // Mapped calls: the ranks exchange IPC records of the call's buffers (ipc_buffers.h, cached per
 // allocation) and each rank's kernels then read the peers' inputs and write the peers' outputs in
@@ -42,6 +42,9 @@ class DeviceDirect {
   DeviceDirect(const DeviceDirect&) = delete;
   DeviceDirect& operator=(const DeviceDirect&) = delete;
 
+  // Allocates the device scratch and the stream: on the API thread, before the first call's
+  // gate can hold a stream (allocations may wait for the device).
+  void prepare();
   // Whether `o` may run here; the same answer on every rank.
   bool eligible(const Operation& o) const;
   // Runs `o` (an eligible call) to completion. On the first call the ranks set up; when that
@@ -53,7 +56,6 @@ class DeviceDirect {
   struct Piece;
 
   Status setup(uint64_t tag);
-  void teardown();
   // Sends `bytes` of `mine` to every peer and receives theirs into all[rank * bytes].
   Status exchange(uint64_t tag, const void* mine, size_t bytes, std::vector<char>* all);
   // Waits for this rank's device work, then for every rank's; fails on every rank when any

@@ -233,6 +233,7 @@ PieceStaging::~PieceStaging() {
     if (s.outDone != nullptr) rt.eventDestroy(s.outDone);
   }
   if (device_ != nullptr) {
+    for (char* r : retired_) device_->runtime().hostFree(r);
     if (inStream_ != nullptr) device_->runtime().streamDestroy(inStream_);
     if (outStream_ != nullptr) device_->runtime().streamDestroy(outStream_);
   }
@@ -254,7 +255,9 @@ Status PieceStaging::prepare() {
 Status PieceStaging::reserve(int slot, size_t bytes, char** base) {
   Slot& s = slots_[slot];
   if (s.bytes < bytes || s.base == nullptr) {
-    const size_t grown = std::max<size_t>((bytes + (1 << 20) - 1) >> 20 << 20, 1 << 20);
+    // At least double, so the buffers a device rank retires (below) add up to less than one slot.
+    size_t grown = std::max<size_t>((bytes + (1 << 20) - 1) >> 20 << 20, 1 << 20);
+    grown = std::max(grown, 2 * s.bytes);
     void* p = nullptr;
     if (device_ == nullptr) {
       free(s.base);
@@ -265,15 +268,22 @@ Status PieceStaging::reserve(int slot, size_t bytes, char** base) {
       }
     } else {
       HCCL_TRY(prepare());
-      const hcclDeviceRuntime_v2& rt = device_->runtime();
-      if (s.base != nullptr) rt.hostFree(s.base);
+      // Freeing pinned memory may wait for the device, whose streams a gate may hold: the old
+      // buffer is kept until destruction.
+      if (s.base != nullptr) retired_.push_back(s.base);
       s.base = nullptr;
-      HCCL_TRY(device_->check(rt.hostAlloc(&p, grown), "pinned staging allocation"));
+      HCCL_TRY(device_->check(device_->runtime().hostAlloc(&p, grown), "pinned staging allocation"));
     }
     s.base = static_cast<char*>(p);
     s.bytes = grown;
   }
   *base = s.base;
+  return Status::Success;
+}
+
+Status PieceStaging::preallocate(size_t bytes) {
+  char* base = nullptr;
+  for (int slot = 0; slot < kSlots; ++slot) HCCL_TRY(reserve(slot, bytes, &base));
   return Status::Success;
 }
 

@@ -53,6 +53,9 @@ class PieceStaging {
 
   // A slot's memory, grown to at least `bytes` (the slot must be idle).
   Status reserve(int slot, size_t bytes, char** base);
+  // Every slot grown to `bytes` now: on the API thread, before a gate can hold a stream (pinned
+  // allocations may wait for the device), so that single calls never allocate later.
+  Status preallocate(size_t bytes);
   Status copyIn(void* dst, const void* src, size_t bytes);
   Status copyOut(void* dst, const void* src, size_t bytes);
   // Marks the copies issued so far into / out of `slot`; wait for them.
@@ -75,6 +78,7 @@ class PieceStaging {
 
   DeviceBackend* device_;
   Slot slots_[kSlots];
+  std::vector<char*> retired_;  // outgrown pinned buffers, freed at destruction
   void* inStream_ = nullptr;
   void* outStream_ = nullptr;
 };

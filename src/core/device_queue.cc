@@ -59,6 +59,9 @@ Status DeviceQueue::start() {
   storeWord(&words_[0], 0);
   storeWord(&words_[1], 0);
   HCCL_TRY(device_.check(rt.hostDevicePointer(&deviceWords_, words), "gate mapping"));
+  // Allocations now, before any gate of this communicator can hold a stream.
+  direct_.prepare();
+  HCCL_TRY(staging_.preallocate(2 * devicePieceBytes() + 4096));
   thread_ = std::thread([this] { loop(); });
   HCCL_INFO(Init, "rank %d: progress thread for %s device %d", comm_.rank(), device_.name(),
             device_.deviceIndex());

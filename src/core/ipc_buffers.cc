@@ -7,8 +7,11 @@
 
 namespace hccl {
 
-IpcBuffers::~IpcBuffers() {
-  for (auto& [key, entry] : imports_) device_.runtime().ipcCloseHandle(entry.mapped);
+void IpcBuffers::closeAll() {
+  for (auto& [key, entry] : imports_) retired_.push_back(entry.mapped);
+  imports_.clear();
+  for (char* mapped : retired_) device_.runtime().ipcCloseHandle(mapped);
+  retired_.clear();
 }
 
 BufferRecord IpcBuffers::describe(const void* ptr, size_t bytes) {
@@ -28,8 +31,12 @@ BufferRecord IpcBuffers::describe(const void* ptr, size_t bytes) {
   if (offset > rangeBytes || bytes > rangeBytes - offset) return r;
   auto it = exports_.find(start);
   if (it == exports_.end() || it->second.bufferId != id) {
+    if (unexportable_.count({start, id}) > 0) return r;
     Export e{id, {}};
-    if (rt.ipcGetHandle(e.handle, base) != 0) return r;
+    if (rt.ipcGetHandle(e.handle, base) != 0) {
+      unexportable_.insert({start, id});  // pool or VMM memory: not worth asking on every call
+      return r;
+    }
     it = exports_.insert_or_assign(start, e).first;
   }
   memcpy(r.handle, it->second.handle, sizeof(r.handle));
@@ -51,7 +58,7 @@ char* IpcBuffers::map(int peer, const BufferRecord& record) {
   auto it = imports_.find(key);
   if (it != imports_.end() && (it->second.bufferId != record.bufferId ||
                                it->second.rangeBytes != record.rangeBytes)) {
-    rt.ipcCloseHandle(it->second.mapped);  // the peer freed that allocation and reused its address
+    retired_.push_back(it->second.mapped);  // the peer freed that allocation and reused its address
     imports_.erase(it);
     it = imports_.end();
   }

@@ -2,12 +2,16 @@
 // vendor's IPC handles, so a kernel of one rank reads and writes another rank's buffer in place.
 // A handle names a whole allocation, so records carry the buffer's offset in it. Both sides cache
 // per allocation, keyed by the runtime's unique buffer ID: a buffer used again costs nothing, and
-// an address that a new allocation reuses is never taken for the old one.
+// an address that a new allocation reuses is never taken for the old one. Mappings are closed only
+// by closeAll(), at destruction: unmapping may wait for the device, whose streams a pending call
+// may hold. Every allocation a peer used stays mapped until then, as NCCL's registrations do.
 #pragma once
 
 #include <cstdint>
 #include <map>
+#include <set>
 #include <utility>
+#include <vector>
 
 #include "backends/common/device_runtime.h"
 #include "core/status.h"
@@ -31,7 +35,7 @@ struct BufferRecord {
 class IpcBuffers {
  public:
   explicit IpcBuffers(DeviceBackend& device) : device_(device) {}
-  ~IpcBuffers();  // closes every mapping
+  ~IpcBuffers() { closeAll(); }
   IpcBuffers(const IpcBuffers&) = delete;
   IpcBuffers& operator=(const IpcBuffers&) = delete;
 
@@ -40,6 +44,7 @@ class IpcBuffers {
   // A peer's buffer as mapped here, or nullptr when the record is inconsistent or the handle
   // cannot be opened.
   char* map(int peer, const BufferRecord& record);
+  void closeAll();
 
  private:
   struct Export {
@@ -55,6 +60,8 @@ class IpcBuffers {
   DeviceBackend& device_;
   std::map<uint64_t, Export> exports_;                   // by allocation start
   std::map<std::pair<int, uint64_t>, Import> imports_;  // by (peer, its allocation start)
+  std::vector<char*> retired_;  // mappings of allocations their owner freed
+  std::set<std::pair<uint64_t, uint64_t>> unexportable_;  // (start, buffer ID): no handle
 };
 
 }  // namespace hccl

@@ -6,7 +6,8 @@
 // are the shared kernel source run on the CPU (host_shim.h). Test hooks (environment, read here because this is a test artifact):
 // HCCL_FAKEDEV_FAIL_INIT=1 (no driver), HCCL_FAKEDEV_NO_MEMOPS=1 (host-function gate),
 // HCCL_FAKEDEV_COUNT=n (devices, default 1), HCCL_FAKEDEV_NO_IPC=1 (handles cannot be opened),
-// HCCL_FAKEDEV_FAIL_KERNELS=1 (reduction launches fail).
+// HCCL_FAKEDEV_FAIL_KERNELS=1 (reduction launches fail). Frees wait until every stream is idle,
+// as on a GPU.
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -21,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "backends/common/device_runtime.h"
@@ -38,10 +40,24 @@ bool envFlag(const char* name) {
 
 // ---- streams ----------------------------------------------------------------------------------
 
+class Stream;
+std::mutex gStreamsMutex;
+std::set<Stream*>& liveStreams() {
+  static auto* streams = new std::set<Stream*>();
+  return *streams;
+}
+
 class Stream {
  public:
-  Stream() : worker_([this] { loop(); }) {}
+  Stream() : worker_([this] { loop(); }) {
+    std::lock_guard<std::mutex> lock(gStreamsMutex);
+    liveStreams().insert(this);
+  }
   ~Stream() {
+    {
+      std::lock_guard<std::mutex> lock(gStreamsMutex);
+      liveStreams().erase(this);
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       stop_ = true;
@@ -86,6 +102,13 @@ class Stream {
   bool stop_ = false;
   std::thread worker_;
 };
+
+// Frees wait for the whole device, as cudaFree and hipFree do: one issued while a stream is held
+// at a gate that only the freeing thread would release hangs here as it would on a GPU.
+void waitDeviceIdle() {
+  std::lock_guard<std::mutex> lock(gStreamsMutex);
+  for (Stream* s : liveStreams()) s->synchronize();
+}
 
 Stream* stream(void* s) {
   // The NULL stream is one process-wide stream, as CUDA's legacy default stream.
@@ -179,6 +202,7 @@ int deviceAlloc(void** ptr, size_t bytes) {
   return kOk;
 }
 int deviceFree(void* ptr) {
+  waitDeviceIdle();
   std::lock_guard<std::mutex> lock(gMemMutex);
   auto it = deviceBlocks().find(reinterpret_cast<uintptr_t>(ptr));
   if (it == deviceBlocks().end() || it->second.fd < 0) return kInvalid;
@@ -191,6 +215,7 @@ int hostAlloc(void** ptr, size_t bytes) {
   return posix_memalign(ptr, 4096, bytes == 0 ? 1 : bytes) == 0 ? kOk : kInvalid;
 }
 int hostFree(void* ptr) {
+  waitDeviceIdle();
   free(ptr);
   return kOk;
 }
@@ -344,6 +369,7 @@ int ipcOpenHandle(void** devicePtr, const void* handle) {
   return kOk;
 }
 int ipcCloseHandle(void* devicePtr) {
+  waitDeviceIdle();
   std::lock_guard<std::mutex> lock(gMemMutex);
   auto it = deviceBlocks().find(reinterpret_cast<uintptr_t>(devicePtr));
   if (it == deviceBlocks().end() || it->second.fd >= 0) return kInvalid;
