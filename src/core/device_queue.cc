@@ -187,34 +187,35 @@ void DeviceQueue::run(Batch& batch) {
   }
 }
 
-// Collectives in call order, each device to device when it can be; the batch's sends and
-// receives together (as runInPieces groups them), at the place of the first one.
+// Collectives in call order, each device to device when it can be. The calls in between run
+// staged, a run of them in one runInPieces (which pipelines consecutive calls); the batch's sends
+// and receives all join the run where the first of them was called, as runInPieces itself
+// groups them, so no rank waits on a send that sits behind a collective.
 Status DeviceQueue::runBatch(Batch& batch) {
-  std::vector<Operation*> ops, p2p;
-  bool anyDirect = false;
+  auto isP2p = [](const Operation* o) { return o->args.kind == CollKind::Send || o->args.kind == CollKind::Recv; };
+  std::vector<Operation*> staged;
+  bool p2pPlaced = false;
   for (auto& o : batch.ops) {
     // PreMulSum's factor in memory (ncclScalarDevice, or host memory) holds what the stream
     // wrote before the call.
     if (o->scalarSource != nullptr)
       HCCL_TRY(device_.copy(o->scalar, o->scalarSource, dataTypeSize(o->type)));
-    ops.push_back(o.get());
-    anyDirect = anyDirect || direct_.eligible(*o);
-    if (o->args.kind == CollKind::Send || o->args.kind == CollKind::Recv) p2p.push_back(o.get());
-  }
-  if (!anyDirect) return runInPieces(ops, staging_);
-  bool p2pDone = false;
-  for (Operation* o : ops) {
-    const bool isP2p = o->args.kind == CollKind::Send || o->args.kind == CollKind::Recv;
-    if (isP2p) {
-      if (!p2pDone) HCCL_TRY(runInPieces(p2p, staging_));
-      p2pDone = true;
+    if (isP2p(o.get())) {
+      if (!p2pPlaced)
+        for (auto& p : batch.ops)
+          if (isP2p(p.get())) staged.push_back(p.get());
+      p2pPlaced = true;
       continue;
     }
     bool ran = false;
-    if (direct_.eligible(*o)) HCCL_TRY(direct_.run(*o, &ran));
-    if (!ran) HCCL_TRY(runInPieces({o}, staging_));
+    if (direct_.eligible(*o)) {
+      if (!staged.empty()) HCCL_TRY(runInPieces(staged, staging_));
+      staged.clear();
+      HCCL_TRY(direct_.run(*o, &ran));
+    }
+    if (!ran) staged.push_back(o.get());
   }
-  return Status::Success;
+  return staged.empty() ? Status::Success : runInPieces(staged, staging_);
 }
 
 void DeviceQueue::release(uint32_t seq) { storeWord(&words_[1], seq); }

@@ -93,6 +93,39 @@ TEST(DeviceDirect, InPlaceCallsOnThreeGpuRanks) {
   }, directOptions()));
 }
 
+// One group: a collective, a ring of sends and receives, another collective. The collectives run
+// device to device, the sends and receives staged, and no rank may wait on a send that another
+// rank placed behind a collective.
+TEST(DeviceDirect, GroupMixesCollectivesWithSendsAndReceives) {
+  HCCL_SKIP_WITHOUT_DEVICE();
+  mp::Options o = directOptions();
+  o.env.push_back({"HCCL_EAGER_BYTES", "256"});  // sends wait for their receiver's grant
+  o.timeoutSec = 60;
+  MP_EXPECT_RUN(mp::run(3, [](mp::Rank& r) {
+    const int n = r.nranks, me = r.rank;
+    void* stream = nullptr;
+    ASSERT_EQ(testdev::rt().streamCreate(&stream), 0);
+    testdev::Buffer a(kCount * 4), sent(kCount * 4), got(kCount * 4), gathered(kCount * n * 4);
+    std::vector<int32_t> host(kCount);
+    for (size_t i = 0; i < kCount; ++i) host[i] = value(me, i);
+    upload(a, host, stream);
+    upload(sent, host, stream);
+    MP_ASSERT_OK(ncclGroupStart());
+    MP_ASSERT_OK(ncclAllReduce(a.data(), a.data(), kCount, ncclInt32, ncclSum, r.comm, cu(stream)));
+    MP_ASSERT_OK(ncclSend(sent.data(), kCount, ncclInt32, (me + 1) % n, r.comm, cu(stream)));
+    MP_ASSERT_OK(ncclRecv(got.data(), kCount, ncclInt32, (me + n - 1) % n, r.comm, cu(stream)));
+    MP_ASSERT_OK(ncclAllGather(sent.data(), gathered.data(), kCount, ncclInt32, r.comm, cu(stream)));
+    MP_ASSERT_OK(ncclGroupEnd());
+    std::vector<int32_t> sum = download(a, stream), in = download(got, stream), all = download(gathered, stream);
+    for (size_t i = 0; i < kCount; ++i) {
+      ASSERT_EQ(sum[i], value(0, i) + value(1, i) + value(2, i)) << "AllReduce " << i;
+      ASSERT_EQ(in[i], value((me + n - 1) % n, i)) << "Recv " << i;
+      for (int j = 0; j < n; ++j) ASSERT_EQ(all[j * kCount + i], value(j, i)) << "AllGather " << j << " " << i;
+    }
+    testdev::rt().streamDestroy(stream);
+  }, o));
+}
+
 // Buffers freed and allocated again at the same address must not be read through the old
 // allocation's cached mapping.
 TEST(DeviceDirect, ReusedAddressIsMappedAfresh) {
