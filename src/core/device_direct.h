@@ -53,7 +53,14 @@ class DeviceDirect {
 
  private:
   enum class State { Unset, On, Off };
-  struct Piece;
+  // One piece of a scratch call: elements [offset, offset + elems) of each of its blocks.
+  struct Piece {
+    size_t offset;
+    size_t elems;
+  };
+  // Slots of the scratch start at multiples of this: full-width vector loads on every device.
+  static constexpr size_t kSlotAlign = 256;
+  static size_t slotBytes(size_t bytes) { return (bytes + kSlotAlign - 1) / kSlotAlign * kSlotAlign; }
 
   Status setup(uint64_t tag);
   // Sends `bytes` of `mine` to every peer and receives theirs into all[rank * bytes].
