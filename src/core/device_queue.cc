@@ -109,14 +109,15 @@ Status DeviceQueue::gate(const std::vector<void*>& streams, uint32_t seq) {
 
 // A one-rank communicator's calls copy (or scale) input to output: issued straight on the
 // caller's streams, with no progress thread involved, so they cost one launch and may be captured
-// into a graph. Not for factors read from memory, inputs staged on the host, or groups spanning
-// several streams (which the gate would join).
+// into a graph. Not for factors read from memory, inputs staged on the host, PreMulSum on buffers
+// a kernel cannot reach (host memory), or groups spanning several streams (which the gate joins).
 bool DeviceQueue::onStreamOnly(const std::vector<std::unique_ptr<Operation>>& ops) const {
   if (comm_.nranks() != 1) return false;
   const bool oneStream = std::all_of(ops.begin(), ops.end(), [&](const auto& o) { return o->stream == ops[0]->stream; });
   return oneStream && std::none_of(ops.begin(), ops.end(), [&](const auto& o) {
     const bool fp8 = o->type == DataType::Float8e4m3 || o->type == DataType::Float8e5m2;
-    return o->scalarSource != nullptr || !o->stagedInput.empty() ||
+    auto hostBuffers = [&] { return !device_.isDeviceMemory(o->send) || !device_.isDeviceMemory(o->recv); };
+    return o->scalarSource != nullptr || !o->stagedInput.empty() || (o->preMultiply && hostBuffers()) ||
            (fp8 && device_.kind() == BackendKind::Hip);  // FNUZ inputs convert on the host path
   });
 }
