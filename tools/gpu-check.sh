@@ -20,6 +20,9 @@ python=${PYTHON:-python3}
 declare -a rows
 
 row() { rows+=("$(printf '%-44s %s' "$1" "$2")"); }
+# Every step is bounded, so one hang costs its own row, not the whole (time-limited) run.
+limit() { local seconds=$1; shift; timeout --kill-after=10 "$seconds" "$@"; }
+status() { case $1 in 0) echo PASS ;; 124|137) echo "TIMEOUT" ;; *) echo FAIL ;; esac; }
 
 generator=()
 [ ! -e "$build/CMakeCache.txt" ] && command -v ninja >/dev/null && generator=(-G Ninja)
@@ -42,13 +45,13 @@ nvidia-smi -L
 
 gtest() {  # name binary [filter]
   local log="$build/gpu-check.$1.log"
-  "$build/bin/$2" ${3:+--gtest_filter=$3} >"$log" 2>&1
+  limit 300 "$build/bin/$2" ${3:+--gtest_filter=$3} >"$log" 2>&1
   local rc=$?
   local passed skipped failed
   passed=$(grep -c '^\[       OK \]' "$log")
   skipped=$(grep -c '^\[  SKIPPED \]' "$log")
   failed=$(grep -c '^\[  FAILED  \].*(' "$log")
-  row "$1" "$([ $rc -eq 0 ] && echo PASS || echo FAIL) ($passed ok, $skipped skipped, $failed failed; $log)"
+  row "$1" "$(status $rc) ($passed ok, $skipped skipped, $failed failed; $log)"
 }
 
 echo "== GoogleTest: GPU suite"
@@ -59,7 +62,7 @@ gtest "gtest device path (fake runtime)" hccl_device_tests
 echo "== PyTorch"
 lib=$build/lib/libnccl.so.2
 torchlog=$build/gpu-check.torch.log
-LD_PRELOAD=$lib "$python" -m torch.distributed.run --standalone --nproc_per_node=2 \
+limit 240 env LD_PRELOAD="$lib" "$python" -m torch.distributed.run --standalone --nproc_per_node=2 \
   "$src/tests/gpu/torch_check.py" --same-gpu >"$torchlog" 2>&1
 rc=$?
 if grep -q "torch_check: SKIPPED" "$torchlog"; then
@@ -68,43 +71,47 @@ else
   row "torch 2 procs on 1 GPU (LD_PRELOAD)" "$([ $rc -eq 0 ] && grep -q 'torch_check: PASS' "$torchlog" && echo PASS || echo "FAIL ($torchlog)")"
 fi
 lat() { grep -o 'latency_us=[0-9.]*' "$1" | cut -d= -f2; }
-LD_PRELOAD=$lib "$python" "$src/tests/gpu/torch_check.py" --latency >"$build/gpu-check.lat-hccl.log" 2>&1
-"$python" "$src/tests/gpu/torch_check.py" --latency >"$build/gpu-check.lat-nccl.log" 2>&1
+limit 60 env LD_PRELOAD="$lib" "$python" "$src/tests/gpu/torch_check.py" --latency >"$build/gpu-check.lat-hccl.log" 2>&1
+limit 60 "$python" "$src/tests/gpu/torch_check.py" --latency >"$build/gpu-check.lat-nccl.log" 2>&1
 row "8-byte all_reduce, 1 rank, torch: hccl" "$(lat "$build/gpu-check.lat-hccl.log") us"
 row "8-byte all_reduce, 1 rank, torch: NCCL" "$(lat "$build/gpu-check.lat-nccl.log") us"
 
 echo "== kernel bandwidth"
 bwlog=$build/gpu-check.kernel-bw.log
-"$build/bin/hccl-gpu-kernel-bw" | tee "$bwlog"
+limit 60 "$build/bin/hccl-gpu-kernel-bw" | tee "$bwlog"
 while read -r type sum copy ratio; do
   row "kernel sum $type vs d2d copy" "$sum GB/s vs $copy GB/s ($ratio)"
 done < <(grep -v '^#' "$bwlog" | tail -n +2)
 
 echo "== hccl-perf on GPU buffers"
 perf=$build/bin/hccl-perf
+checked=0
 for coll in all_reduce all_gather reduce_scatter broadcast reduce alltoall gather scatter sendrecv; do
-  for mode in "-np 2" "-np 4" "-np 3 --device-ranks 2"; do
+  modes=("-np 2" "-np 3 --device-ranks 2")
+  [ "$coll" = all_reduce ] && modes+=("-np 4")
+  for mode in "${modes[@]}"; do
     log="$build/gpu-check.perf-$coll-${mode// /}.log"
-    "$perf" "$coll" $mode --device cuda -b 8 -e 16M -f 8 -n 2 -d all -o all -r -1 >"$log" 2>&1
+    limit 120 "$perf" "$coll" $mode --device cuda -b 8 -e 8M -f 32 -n 2 -d all -o all -r -1 >"$log" 2>&1
     rc=$?
-    [ $rc -eq 0 ] || row "hccl-perf $coll $mode checked" "FAIL ($log)"
+    checked=$((checked + 1))
+    [ $rc -eq 0 ] || row "hccl-perf $coll $mode checked" "$(status $rc) ($log)"
   done
 done
-row "hccl-perf 9 collectives x types x ops checked" "done (failures listed above as FAIL)"
+row "hccl-perf collectives x types x ops checked" "$checked runs (any failure is listed above)"
 field() {  # log column: the last data row's column N
   grep -v '^#' "$1" | awk 'NF >= 13 { v = $'"$2"' } END { print v }'
 }
 log=$build/gpu-check.perf-ar-256M.log
-"$perf" all_reduce -np 2 --device cuda -b 256M -e 256M -n 20 -w 5 -c 1 >"$log" 2>&1
+limit 120 "$perf" all_reduce -np 2 --device cuda -b 256M -e 256M -n 20 -w 5 -c 1 >"$log" 2>&1
 row "all_reduce 2 ranks/1 GPU 256 MiB busbw" "$(field "$log" 8) GB/s out of place, $(field "$log" 12) in place (target >= 480)"
 log=$build/gpu-check.perf-ar-8B.log
-"$perf" all_reduce -np 2 --device cuda -b 8 -e 8 -n 2000 -w 200 -c 1 >"$log" 2>&1
+limit 60 "$perf" all_reduce -np 2 --device cuda -b 8 -e 8 -n 2000 -w 200 -c 1 >"$log" 2>&1
 row "all_reduce 2 ranks/1 GPU 8 B time" "$(field "$log" 6) us"
 log=$build/gpu-check.perf-ar-8B-1rank.log
-"$perf" all_reduce -np 1 --device cuda -b 8 -e 8 -n 2000 -w 200 -c 1 >"$log" 2>&1
+limit 60 "$perf" all_reduce -np 1 --device cuda -b 8 -e 8 -n 2000 -w 200 -c 1 >"$log" 2>&1
 row "all_reduce 1 GPU rank 8 B time (hccl-perf)" "$(field "$log" 6) us"
 log=$build/gpu-check.perf-sendrecv-mixed.log
-"$perf" sendrecv -np 2 --device cuda --device-ranks 1 -b 256M -e 256M -n 10 -w 2 -c 1 >"$log" 2>&1
+limit 120 "$perf" sendrecv -np 2 --device cuda --device-ranks 1 -b 256M -e 256M -n 10 -w 2 -c 1 >"$log" 2>&1
 staged=$(field "$log" 8)
 pinned=$(grep -o 'h2d [0-9.]* d2h [0-9.]*' "$bwlog" | awk '{ print ($2 < $4) ? $2 : $4 }')
 row "sendrecv GPU rank <-> CPU rank 256 MiB" "$staged GB/s vs pinned copy $pinned GB/s ($(awk -v a="$staged" -v b="$pinned" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b }'); target >= 80%)"
@@ -119,4 +126,4 @@ summary=${OUT:-$build}/gpu-check.md
   for r in "${rows[@]}"; do echo "| ${r:0:44} | ${r:45} |" | sed 's/  *|/ |/'; done
 } >"$summary"
 echo "(summary also in $summary)"
-if printf '%s\n' "${rows[@]}" | grep -q FAIL; then exit 1; fi
+if printf '%s\n' "${rows[@]}" | grep -qE 'FAIL|TIMEOUT'; then exit 1; fi
