@@ -18,7 +18,12 @@ WriteValue32Fn gWriteValue32 = nullptr;
 WaitValue32Fn gWaitValue32 = nullptr;
 PointerGetAttributeFn gPointerGetAttribute = nullptr;
 
-int rc(cudaError_t e) { return static_cast<int>(e); }
+// Failures are reported by return code; the runtime's last-error slot is cleared so that the
+// application's next cudaGetLastError (PyTorch checks one after each kernel) does not see ours.
+int rc(cudaError_t e) {
+  if (e != cudaSuccess) cudaGetLastError();
+  return static_cast<int>(e);
+}
 cudaStream_t st(void* s) { return static_cast<cudaStream_t>(s); }
 
 // Driver errors are reported with this offset, so errorText can tell them from runtime ones.

@@ -10,7 +10,12 @@
 
 namespace {
 
-int rc(hipError_t e) { return static_cast<int>(e); }
+// Failures are reported by return code; the runtime's last-error slot is cleared so that the
+// application's next hipGetLastError (PyTorch checks one after each kernel) does not see ours.
+int rc(hipError_t e) {
+  if (e != hipSuccess) (void)hipGetLastError();
+  return static_cast<int>(e);
+}
 hipStream_t st(void* s) { return static_cast<hipStream_t>(s); }
 hipEvent_t ev(void* e) { return static_cast<hipEvent_t>(e); }
 
