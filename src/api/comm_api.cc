@@ -5,6 +5,7 @@
 
 #include "api/export.h"
 #include "api/guard.h"
+#include "backends/loader.h"
 #include "core/group.h"
 #include "core/log.h"
 #include "core/split.h"
@@ -100,7 +101,6 @@ NCCL_PROFILING_ALIAS(ncclCommInitRankScalable);
 
 NCCL_API ncclResult_t ncclCommInitAll(ncclComm_t* comms, int ndev, const int* devlist) {
   return guarded(nullptr, [&] {
-    (void)devlist;  // host ranks have no device to pick
     if (comms == nullptr) return reject(Status::InvalidArgument, "ncclCommInitAll: comms is NULL");
     if (ndev < 1) return reject(Status::InvalidArgument, "ncclCommInitAll: ndev must be >= 1, not %d", ndev);
     logVersionOnce();
@@ -110,8 +110,15 @@ NCCL_API ncclResult_t ncclCommInitAll(ncclComm_t* comms, int ndev, const int* de
     HCCL_TRY(createUniqueId(idBytes, config.timeoutSeconds));
     UniqueIdContent id;
     HCCL_TRY(parseUniqueId(idBytes, &id));
+    // Rank r on devlist[r], or on device r without a list, as NCCL; host ranks where the process
+    // uses no GPU runtime.
+    std::vector<Backend*> backends(ndev);
+    for (int r = 0; r < ndev; ++r) {
+      if (failed(backendForDevice(devlist != nullptr ? devlist[r] : r, &backends[r])))
+        return reject(Status::InvalidArgument, "ncclCommInitAll: devlist[%d]: %s", r, threadLastError().c_str());
+    }
     std::vector<std::unique_ptr<Communicator>> made;
-    for (int r = 0; r < ndev; ++r) made.push_back(std::make_unique<Communicator>(config, r, ndev));
+    for (int r = 0; r < ndev; ++r) made.push_back(std::make_unique<Communicator>(config, r, ndev, *backends[r]));
     groupStart();
     for (auto& c : made) submitInit(c.get(), id);
     HCCL_TRY(groupEnd());

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "backends/device_backend.h"
+#include "core/error.h"
 #include "core/log.h"
 #include "core/params.h"
 
@@ -89,12 +90,9 @@ const hcclDeviceRuntime_v2* runtime() {
   return rt;
 }
 
-Backend& currentDeviceBackend() {
-  const hcclDeviceRuntime_v2* rt = runtime();
-  int device = -1;
-  if (rt == nullptr || rt->getDevice(&device) != 0 || device < 0) return hostBackend();
-  // One backend per device, shared by every communicator of the process (never freed: the
-  // vendor runtime may be torn down before static destructors run).
+// One backend per device, shared by every communicator of the process (never freed: the vendor
+// runtime may be torn down before static destructors run).
+Backend& deviceBackend(const hcclDeviceRuntime_v2* rt, int device) {
   static std::mutex mutex;
   static auto* backends = new std::map<int, DeviceBackend*>();
   std::lock_guard<std::mutex> lock(mutex);
@@ -103,11 +101,29 @@ Backend& currentDeviceBackend() {
   return *b;
 }
 
+Backend& currentDeviceBackend() {
+  const hcclDeviceRuntime_v2* rt = runtime();
+  int device = -1;
+  if (rt == nullptr || rt->getDevice(&device) != 0 || device < 0) return hostBackend();
+  return deviceBackend(rt, device);
+}
+
 }  // namespace
 
 Backend& backendForNewComm() { return currentDeviceBackend(); }
 
 Backend& backendForMemory() { return currentDeviceBackend(); }
+
+Status backendForDevice(int device, Backend** out) {
+  const hcclDeviceRuntime_v2* rt = runtime();
+  *out = &hostBackend();
+  if (rt == nullptr) return Status::Success;
+  int count = 0;
+  if (rt->deviceCount(&count) != 0 || device < 0 || device >= count)
+    return reject(Status::InvalidArgument, "device %d does not exist (%s has %d)", device, rt->name, count);
+  *out = &deviceBackend(rt, device);
+  return Status::Success;
+}
 
 Backend& backendOwning(void* ptr) {
   Backend& b = currentDeviceBackend();

@@ -6,12 +6,16 @@
 #pragma once
 
 #include "backends/backend.h"
+#include "core/status.h"
 
 namespace hccl {
 
 // The backend for a communicator created now on this thread: the device the thread has
 // selected in the vendor runtime, or the host.
 Backend& backendForNewComm();
+// The backend of device `device` (ncclCommInitAll's devlist); the host when the process uses no
+// GPU runtime. InvalidArgument for a device that does not exist.
+Status backendForDevice(int device, Backend** out);
 // Where ncclMemAlloc allocates: the current device when the process uses one, else the host.
 Backend& backendForMemory();
 // The backend that must release memory ncclMemAlloc returned.

@@ -31,8 +31,10 @@ uint32_t ringNonce() {
 }  // namespace
 
 Communicator::Communicator(const Config& config, int rank, int nranks)
-    : config_(config), rank_(rank), nranks_(nranks), backend_(&backendForNewComm()),
-      sendSeq_(nranks), recvSeq_(nranks) {}
+    : Communicator(config, rank, nranks, backendForNewComm()) {}
+
+Communicator::Communicator(const Config& config, int rank, int nranks, Backend& backend)
+    : config_(config), rank_(rank), nranks_(nranks), backend_(&backend), sendSeq_(nranks), recvSeq_(nranks) {}
 
 Communicator::~Communicator() {
   joinInit();

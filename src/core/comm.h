@@ -36,7 +36,8 @@ class Communicator {
   static constexpr uint64_t kMagic = 0x6863636c436f6d6dull;
   static constexpr int kFirstUserOp = 5;  // ncclNumOps
 
-  Communicator(const Config& config, int rank, int nranks);
+  Communicator(const Config& config, int rank, int nranks);  // on this thread's current device
+  Communicator(const Config& config, int rank, int nranks, Backend& backend);
   ~Communicator();
   Communicator(const Communicator&) = delete;
   Communicator& operator=(const Communicator&) = delete;

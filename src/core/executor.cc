@@ -305,7 +305,9 @@ class Runner {
     std::string out;
     for (int peer = 0; peer < comm->nranks(); ++peer) {
       Messenger* m = comm->messenger(peer);
-      if (m != nullptr && m->busy()) out += (out.empty() ? "" : ",") + std::to_string(peer);
+      if (m == nullptr || !m->busy()) continue;
+      if (!out.empty()) out += ',';
+      out += std::to_string(peer);
     }
     return out.empty() ? "none" : out;
   }

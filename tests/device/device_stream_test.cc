@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <fstream>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -159,6 +160,54 @@ TEST(DeviceStream, OneRankCallsRunOnTheStreamEvenUnderCapture) {
     EXPECT_EQ(memcmp(out.data(), in.data(), n * 4), 0);
     rt.streamDestroy(stream);
   }, fakeOptions()));
+}
+
+// ncclCommInitAll puts rank r on devlist[r], as NCCL does, and refuses a device that does not
+// exist; the ranks of one process then run a grouped AllReduce, each on its own device and stream.
+TEST(DeviceComm, InitAllPlacesRanksOnTheirDevices) {
+  mp::Options o = fakeOptions();
+  o.initComm = false;
+  o.env.push_back({"HCCL_FAKEDEV_COUNT", "2"});
+  MP_EXPECT_RUN(mp::run(1, [](mp::Rank&) {
+    const hcclDeviceRuntime_v2& rt = testdev::rt();
+    ncclComm_t comms[2] = {};
+    const int wrong[2] = {0, 5};
+    EXPECT_EQ(ncclCommInitAll(comms, 2, wrong), ncclInvalidArgument);
+    EXPECT_NE(std::string(ncclGetLastError(nullptr)).find("does not exist"), std::string::npos)
+        << ncclGetLastError(nullptr);
+    const int devices[2] = {1, 0};
+    MP_ASSERT_OK(ncclCommInitAll(comms, 2, devices));
+    const size_t n = 5000;
+    void* streams[2] = {};
+    std::vector<std::unique_ptr<testdev::Buffer>> bufs;
+    for (int r = 0; r < 2; ++r) {
+      int device = -1;
+      MP_EXPECT_OK(ncclCommCuDevice(comms[r], &device));
+      EXPECT_EQ(device, devices[r]);
+      ASSERT_EQ(rt.setDevice(devices[r]), 0);
+      ASSERT_EQ(rt.streamCreate(&streams[r]), 0);
+      bufs.push_back(std::make_unique<testdev::Buffer>(n * 4));
+      std::vector<int32_t> in(n, r + 1);
+      bufs[r]->upload(in.data(), streams[r]);
+    }
+    MP_ASSERT_OK(ncclGroupStart());
+    for (int r = 0; r < 2; ++r)
+      MP_ASSERT_OK(ncclAllReduce(bufs[r]->data(), bufs[r]->data(), n, ncclInt32, ncclSum, comms[r],
+                                 static_cast<cudaStream_t>(streams[r])));
+    MP_ASSERT_OK(ncclGroupEnd());
+    for (int r = 0; r < 2; ++r) {
+      std::vector<char> out = bufs[r]->download(streams[r]);
+      int32_t v = 0;
+      for (size_t i = 0; i < n; i += 499) {
+        memcpy(&v, out.data() + 4 * i, 4);
+        ASSERT_EQ(v, 3) << "rank " << r << " element " << i;
+      }
+    }
+    for (int r = 0; r < 2; ++r) {
+      MP_EXPECT_OK(ncclCommDestroy(comms[r]));
+      rt.streamDestroy(streams[r]);
+    }
+  }, o));
 }
 
 std::string readAll(const std::string& path) {
