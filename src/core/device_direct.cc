@@ -1,10 +1,12 @@
 #include "core/device_direct.h"
 
 #include <sched.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <random>
 
 #include "backends/device_backend.h"
 #include "core/comm.h"
@@ -28,10 +30,21 @@ constexpr uint32_t kAgreeTag = 0xfffffff1u;
 
 struct HandleRecord {
   int32_t willing;  // scratch allocated and DEVICE_DIRECT on
-  int32_t pad;
+  int32_t device;
   uint64_t regionBytes;  // must be equal everywhere (HCCL_DEVICE_PIECE_BYTES)
+  uint64_t process;      // ranks of one process use each other's pointers as they are
+  uint64_t scratch;
   uint8_t handle[HCCL_DEVICE_IPC_HANDLE_BYTES];
 };
+
+// Random per process: a pid may repeat across containers that share a host.
+uint64_t processToken() {
+  static const uint64_t token = [] {
+    std::random_device seed;
+    return (uint64_t{seed()} << 32) ^ seed() ^ static_cast<uint64_t>(getpid());
+  }();
+  return token;
+}
 
 bool isFp8(DataType t) { return t == DataType::Float8e4m3 || t == DataType::Float8e5m2; }
 
@@ -58,7 +71,7 @@ DeviceDirect::~DeviceDirect() {
   for (int r = 0; r < static_cast<int>(scratch_.size()); ++r) {
     if (scratch_[r] == nullptr) continue;
     if (r == comm_.rank()) rt.deviceFree(scratch_[r]);
-    else rt.ipcCloseHandle(scratch_[r]);
+    else if (!local_[r]) rt.ipcCloseHandle(scratch_[r]);
   }
   if (stream_ != nullptr) rt.streamDestroy(stream_);
   buffers_.closeAll();
@@ -117,8 +130,12 @@ Status DeviceDirect::setup(uint64_t tag) {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   const int n = comm_.nranks(), me = comm_.rank();
   scratch_.resize(n, nullptr);
+  local_.assign(n, 0);
   HandleRecord mine{};
   mine.regionBytes = regionBytes_;
+  mine.device = device_.deviceIndex();
+  mine.process = processToken();
+  mine.scratch = reinterpret_cast<uintptr_t>(scratch_[me]);
   mine.willing = scratch_[me] != nullptr && stream_ != nullptr && rt.ipcGetHandle(mine.handle, scratch_[me]) == 0;
   std::vector<char> all;
   HCCL_TRY(exchange(tag | kHandlesTag, &mine, sizeof(mine), &all));
@@ -138,6 +155,17 @@ Status DeviceDirect::setup(uint64_t tag) {
     if (r == me) continue;
     HandleRecord theirs;
     memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
+    if (theirs.process == mine.process) {  // CUDA opens no handle in the process that made it
+      const int code = theirs.device == mine.device ? 0 : rt.enablePeerAccess(theirs.device);
+      if (code != 0) {
+        HCCL_INFO(Init, "rank %d: no peer access to device %d: %s", me, theirs.device, rt.errorText(code));
+        opened = 0;
+        break;
+      }
+      scratch_[r] = reinterpret_cast<char*>(theirs.scratch);
+      local_[r] = 1;
+      continue;
+    }
     void* peer = nullptr;
     const int code = rt.ipcOpenHandle(&peer, theirs.handle);
     if (code != 0) {
@@ -302,6 +330,11 @@ Status DeviceDirect::mapBuffers(Operation& o, bool* mapped) {
     if (r == me) {
       peerSend_[r] = o.send;
       peerRecv_[r] = o.recv;
+      continue;
+    }
+    if (local_[r]) {  // same process: the record's address is ours too
+      peerSend_[r] = reinterpret_cast<const char*>(records[r].send.base + records[r].send.offset);
+      peerRecv_[r] = reinterpret_cast<char*>(records[r].recv.base + records[r].recv.offset);
       continue;
     }
     if (records[r].send.bytes > 0) opened = (peerSend_[r] = buffers_.map(r, records[r].send)) != nullptr;

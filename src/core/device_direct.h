@@ -19,7 +19,8 @@
 //
 // Every rank decides alike whether a call runs here: from what init told all ranks (same host,
 // same vendor, all GPUs) and from the call's arguments; if any rank cannot open the handles, all
-// ranks learn it during the first call and keep the staged path (device_pieces.h).
+// ranks learn it during the first call and keep the staged path (device_pieces.h). Ranks of one
+// process (ncclCommInitAll) use each other's pointers directly, with peer access between devices.
 #pragma once
 
 #include <cstdint>
@@ -91,6 +92,7 @@ class DeviceDirect {
   State state_ = State::Unset;
   size_t regionBytes_ = 0;        // scratch = input region + output region
   std::vector<char*> scratch_;    // every rank's scratch as mapped here (ours at our rank)
+  std::vector<char> local_;       // rank r lives in this process: its pointers are ours
   IpcBuffers buffers_;
   std::vector<const char*> peerSend_;  // the running mapped call's buffers of every rank
   std::vector<char*> peerRecv_;

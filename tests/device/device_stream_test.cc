@@ -163,7 +163,8 @@ TEST(DeviceStream, OneRankCallsRunOnTheStreamEvenUnderCapture) {
 }
 
 // ncclCommInitAll puts rank r on devlist[r], as NCCL does, and refuses a device that does not
-// exist; the ranks of one process then run a grouped AllReduce, each on its own device and stream.
+// exist; the ranks of one process then run a grouped AllReduce, each on its own device and stream,
+// device to device through each other's pointers (no IPC handle, peer access instead).
 TEST(DeviceComm, InitAllPlacesRanksOnTheirDevices) {
   mp::Options o = fakeOptions();
   o.initComm = false;
@@ -203,6 +204,8 @@ TEST(DeviceComm, InitAllPlacesRanksOnTheirDevices) {
         ASSERT_EQ(v, 3) << "rank " << r << " element " << i;
       }
     }
+    EXPECT_EQ(testdev::ipcOpens(), 0);
+    EXPECT_GT(testdev::peerAccesses(), 0);
     for (int r = 0; r < 2; ++r) {
       MP_EXPECT_OK(ncclCommDestroy(comms[r]));
       rt.streamDestroy(streams[r]);

@@ -378,6 +378,12 @@ int ipcCloseHandle(void* devicePtr) {
   return kOk;
 }
 
+std::atomic<int> gPeerAccesses{0};
+int enablePeerAccess(int) {  // host memory: every "device" reaches every other
+  ++gPeerAccesses;
+  return kOk;
+}
+
 // ---- kernels --------------------------------------------------------------------------------
 
 int reduce(void* dst, void* dst2, const void* a, const void* b, size_t count, int type, int op,
@@ -413,7 +419,7 @@ const hcclDeviceRuntime_v2 kTable = {
     streamCreate, streamDestroy, streamSynchronize, streamWaitEvent, streamIsCapturing,
     eventCreate, eventDestroy, eventRecord, eventQuery, eventSynchronize,
     streamMemOpsSupported, streamWriteValue32, streamWaitValue32, launchHostFunc,
-    ipcGetHandle, ipcOpenHandle, ipcCloseHandle,
+    ipcGetHandle, ipcOpenHandle, ipcCloseHandle, enablePeerAccess,
     reduce, scale, divide};
 
 }  // namespace
@@ -430,3 +436,6 @@ extern "C" __attribute__((visibility("default"))) void hcclFakeDevSetCapturing(v
 
 // Test hook: how many IPC handles this process has opened.
 extern "C" __attribute__((visibility("default"))) int hcclFakeDevIpcOpens() { return gIpcOpens.load(); }
+
+// Test hook: how many times peer access was asked for.
+extern "C" __attribute__((visibility("default"))) int hcclFakeDevPeerAccesses() { return gPeerAccesses.load(); }

@@ -63,6 +63,13 @@ inline int ipcOpens() {
   return fn != nullptr ? fn() : -1;
 }
 
+// Fake runtime only: how many times peer access was enabled; -1 on another runtime.
+inline int peerAccesses() {
+  void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+  auto fn = reinterpret_cast<int (*)()>(dlsym(h, "hcclFakeDevPeerAccesses"));
+  return fn != nullptr ? fn() : -1;
+}
+
 // A device buffer that frees itself.
 class Buffer {
  public:

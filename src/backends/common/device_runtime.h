@@ -85,6 +85,8 @@ typedef struct hcclDeviceRuntime_v2 {
   int (*ipcGetHandle)(void* handle, void* devicePtr);
   int (*ipcOpenHandle)(void** devicePtr, const void* handle);
   int (*ipcCloseHandle)(void* devicePtr);
+  /* Lets kernels on the current device reach peerDevice's memory (0 when already allowed). */
+  int (*enablePeerAccess)(int peerDevice);
 
   /* The shared kernels (src/backends/common/device_kernels.h), launched on the stream with a
    * grid sized from the current device. type/op: hccl::DataType / hccl::ReduceOp values.

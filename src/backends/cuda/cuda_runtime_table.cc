@@ -174,6 +174,12 @@ int ipcOpenHandle(void** devicePtr, const void* handle) {
   return rc(cudaIpcOpenMemHandle(devicePtr, h, cudaIpcMemLazyEnablePeerAccess));
 }
 int ipcCloseHandle(void* devicePtr) { return rc(cudaIpcCloseMemHandle(devicePtr)); }
+int enablePeerAccess(int peerDevice) {
+  const cudaError_t e = cudaDeviceEnablePeerAccess(peerDevice, 0);
+  if (e != cudaErrorPeerAccessAlreadyEnabled) return rc(e);
+  cudaGetLastError();
+  return 0;
+}
 
 const hcclDeviceRuntime_v2 kTable = {
     HCCL_DEVICE_RUNTIME_VERSION, hcclDeviceKindCuda, "cuda", init, errorText,
@@ -183,7 +189,7 @@ const hcclDeviceRuntime_v2 kTable = {
     streamCreate, streamDestroy, streamSynchronize, streamWaitEvent, streamIsCapturing,
     eventCreate, eventDestroy, eventRecord, eventQuery, eventSynchronize,
     streamMemOpsSupported, streamWriteValue32, streamWaitValue32, launchHostFunc,
-    ipcGetHandle, ipcOpenHandle, ipcCloseHandle,
+    ipcGetHandle, ipcOpenHandle, ipcCloseHandle, enablePeerAccess,
     hccl::cuda::reduce, hccl::cuda::scale, hccl::cuda::divide};
 
 }  // namespace

@@ -158,6 +158,12 @@ int ipcOpenHandle(void** devicePtr, const void* handle) {
   return rc(hipIpcOpenMemHandle(devicePtr, h, hipIpcMemLazyEnablePeerAccess));
 }
 int ipcCloseHandle(void* devicePtr) { return rc(hipIpcCloseMemHandle(devicePtr)); }
+int enablePeerAccess(int peerDevice) {
+  const hipError_t e = hipDeviceEnablePeerAccess(peerDevice, 0);
+  if (e != hipErrorPeerAccessAlreadyEnabled) return rc(e);
+  (void)hipGetLastError();
+  return 0;
+}
 
 const hcclDeviceRuntime_v2 kTable = {
     HCCL_DEVICE_RUNTIME_VERSION, hcclDeviceKindHip, "hip", init, errorText,
@@ -167,7 +173,7 @@ const hcclDeviceRuntime_v2 kTable = {
     streamCreate, streamDestroy, streamSynchronize, streamWaitEvent, streamIsCapturing,
     eventCreate, eventDestroy, eventRecord, eventQuery, eventSynchronize,
     streamMemOpsSupported, streamWriteValue32, streamWaitValue32, launchHostFunc,
-    ipcGetHandle, ipcOpenHandle, ipcCloseHandle,
+    ipcGetHandle, ipcOpenHandle, ipcCloseHandle, enablePeerAccess,
     hccl::hip::reduce, hccl::hip::scale, hccl::hip::divide};
 
 }  // namespace
