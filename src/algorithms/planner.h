@@ -25,6 +25,7 @@ enum class CollKind : uint8_t {
 };
 
 const char* collKindName(CollKind kind);
+constexpr bool isPointToPoint(CollKind kind) { return kind == CollKind::Send || kind == CollKind::Recv; }
 
 // Which schedule a collective uses; Auto lets planCollective choose by message size (or the cost
 // model choose, when the communicator has a Topology).

@@ -38,7 +38,7 @@ Status checkAndBuild(Communicator* comm, const Call& c, std::unique_ptr<Operatio
   const int n = comm->nranks();
   const bool rooted = c.kind == CollKind::Broadcast || c.kind == CollKind::Reduce ||
                       c.kind == CollKind::Gather || c.kind == CollKind::Scatter;
-  const bool p2p = c.kind == CollKind::Send || c.kind == CollKind::Recv;
+  const bool p2p = isPointToPoint(c.kind);
   if ((rooted || p2p) && (c.root < 0 || c.root >= n))
     return reject(Status::InvalidArgument, "%s: %s %d is outside [0, %d)", c.name, p2p ? "peer" : "root", c.root, n);
   const size_t elem = dataTypeSize(static_cast<DataType>(c.type));

@@ -39,6 +39,8 @@ constexpr size_t dataTypeSize(DataType type) {
   return 0;
 }
 
+constexpr bool isFp8Type(DataType type) { return type == DataType::Float8e4m3 || type == DataType::Float8e5m2; }
+
 constexpr bool isFloatType(DataType type) {
   return type == DataType::Float16 || type == DataType::Float32 || type == DataType::Float64 ||
          type == DataType::Bfloat16 || type == DataType::Float8e4m3 || type == DataType::Float8e5m2;

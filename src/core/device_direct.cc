@@ -46,8 +46,6 @@ uint64_t processToken() {
   return token;
 }
 
-bool isFp8(DataType t) { return t == DataType::Float8e4m3 || t == DataType::Float8e5m2; }
-
 }  // namespace
 
 DeviceDirect::DeviceDirect(Communicator& comm, DeviceBackend& device) : comm_(comm), device_(device), buffers_(device) {
@@ -90,9 +88,9 @@ void DeviceDirect::prepare() {
 
 bool DeviceDirect::eligible(const Operation& o) const {
   if (!candidate_ || state_ == State::Off) return false;
-  if (o.args.kind == CollKind::Send || o.args.kind == CollKind::Recv) return false;
+  if (isPointToPoint(o.args.kind)) return false;
   // A HIP rank may hold FNUZ fp8, which only the staged path converts (core/fp8_encoding.h).
-  if (isFp8(o.type) && device_.kind() == BackendKind::Hip) return false;
+  if (isFp8Type(o.type) && device_.kind() == BackendKind::Hip) return false;
   return true;
 }
 

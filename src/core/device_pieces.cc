@@ -18,10 +18,7 @@ IntParam pieceBytesParam("DEVICE_PIECE_BYTES", int64_t{4} << 20,
                          "(must be equal on every rank)",
                          false);
 
-bool isP2p(const Operation& o) {
-  return o.args.kind == CollKind::Send || o.args.kind == CollKind::Recv;
-}
-bool isSelf(const Operation& o) { return isP2p(o) && o.args.root == o.args.rank; }
+bool isSelf(const Operation& o) { return isPointToPoint(o.args.kind) && o.args.root == o.args.rank; }
 
 constexpr size_t kAlign = 64;
 size_t alignUp(size_t v) { return (v + kAlign - 1) / kAlign * kAlign; }
@@ -54,7 +51,7 @@ std::vector<Round> planRounds(const std::vector<Operation*>& ops) {
     int p2p = -1;
     for (Operation* o : ops) {
       if (o->comm != comm || isSelf(*o)) continue;
-      if (!isP2p(*o)) {
+      if (!isPointToPoint(o->args.kind)) {
         calls.push_back({o});
       } else {
         if (p2p < 0) {

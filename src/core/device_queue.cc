@@ -9,6 +9,7 @@
 #include "backends/device_backend.h"
 #include "core/comm.h"
 #include "core/error.h"
+#include "core/executor.h"
 #include "core/log.h"
 
 namespace hccl {
@@ -115,10 +116,9 @@ bool DeviceQueue::onStreamOnly(const std::vector<std::unique_ptr<Operation>>& op
   if (comm_.nranks() != 1) return false;
   const bool oneStream = std::all_of(ops.begin(), ops.end(), [&](const auto& o) { return o->stream == ops[0]->stream; });
   return oneStream && std::none_of(ops.begin(), ops.end(), [&](const auto& o) {
-    const bool fp8 = o->type == DataType::Float8e4m3 || o->type == DataType::Float8e5m2;
     auto hostBuffers = [&] { return !device_.isDeviceMemory(o->send) || !device_.isDeviceMemory(o->recv); };
     return o->scalarSource != nullptr || !o->stagedInput.empty() || (o->preMultiply && hostBuffers()) ||
-           (fp8 && device_.kind() == BackendKind::Hip);  // FNUZ inputs convert on the host path
+           convertsFp8(*o);  // FNUZ inputs convert on the host path
   });
 }
 
@@ -193,7 +193,6 @@ void DeviceQueue::run(Batch& batch) {
 // and receives all join the run where the first of them was called, as runInPieces itself
 // groups them, so no rank waits on a send that sits behind a collective.
 Status DeviceQueue::runBatch(Batch& batch) {
-  auto isP2p = [](const Operation* o) { return o->args.kind == CollKind::Send || o->args.kind == CollKind::Recv; };
   std::vector<Operation*> staged;
   bool p2pPlaced = false;
   for (auto& o : batch.ops) {
@@ -201,10 +200,10 @@ Status DeviceQueue::runBatch(Batch& batch) {
     // wrote before the call.
     if (o->scalarSource != nullptr)
       HCCL_TRY(device_.copy(o->scalar, o->scalarSource, dataTypeSize(o->type)));
-    if (isP2p(o.get())) {
+    if (isPointToPoint(o->args.kind)) {
       if (!p2pPlaced)
         for (auto& p : batch.ops)
-          if (isP2p(p.get())) staged.push_back(p.get());
+          if (isPointToPoint(p->args.kind)) staged.push_back(p.get());
       p2pPlaced = true;
       continue;
     }

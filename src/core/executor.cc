@@ -50,10 +50,6 @@ size_t outputElements(const Operation& o) {
 }
 
 // fp8 buffers of a rank that declared FNUZ travel and reduce as OCP (core/fp8_encoding.h).
-bool convertsFp8(const Operation& o) {
-  return o.comm->config().fp8Encoding == Fp8Encoding::Fnuz &&
-         (o.type == DataType::Float8e4m3 || o.type == DataType::Float8e5m2);
-}
 
 char* resolve(Operation& o, const Region& r) {
   switch (r.buffer) {
@@ -323,5 +319,9 @@ class Runner {
 }  // namespace
 
 Status runOperations(const std::vector<Operation*>& ops) { return Runner(ops).run(); }
+
+bool convertsFp8(const Operation& o) {
+  return o.comm->config().fp8Encoding == Fp8Encoding::Fnuz && isFp8Type(o.type);
+}
 
 }  // namespace hccl

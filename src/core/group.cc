@@ -129,7 +129,7 @@ Status execute(std::vector<std::unique_ptr<Operation>>& ops) {
   for (Communicator* comm : comms) {
     Operation* previous = nullptr;
     for (Operation* o : order) {
-      if (o->comm != comm || o->args.kind == CollKind::Send || o->args.kind == CollKind::Recv) continue;
+      if (o->comm != comm || isPointToPoint(o->args.kind)) continue;
       o->after = previous;
       previous = o;
     }
