@@ -337,17 +337,23 @@ TEST(Planners, NodeAwareRingCrossesEachNodeBoundaryOnce) {
   }
 }
 
+// A Weighted AllReduce of 1000 floats over `layout`.
+CollArgs weightedAllReduce(const PlanLayout& layout, int nranks) {
+  CollArgs a;
+  a.nranks = nranks;
+  a.count = 1000;
+  a.elemSize = 4;
+  a.algorithm = Algorithm::Weighted;
+  a.layout = &layout;
+  return a;
+}
+
 TEST(Planners, WeightedNodeWithNoShareReducesNothing) {
   // Two ranks per node, node 1 owns nothing: its ranks receive no RecvReduce across nodes.
   PlanLayout layout;
   layout.nodes = {{0, 1}, {2, 3}, {4, 5}};
   layout.nodeShares = {0.5, 0.0, 0.5};
-  CollArgs a;
-  a.nranks = 6;
-  a.count = 1000;
-  a.elemSize = 4;
-  a.algorithm = Algorithm::Weighted;
-  a.layout = &layout;
+  CollArgs a = weightedAllReduce(layout, 6);
   for (int r : {2, 3}) {
     a.rank = r;
     for (const Phase& ph : planCollective(a).phases)
@@ -370,12 +376,7 @@ TEST(Planners, WeightedTransfersAcrossNodesAreOfOneSize) {
   PlanLayout layout;
   layout.nodes = {{0}, {1}, {2}, {3}};
   layout.nodeShares = {0.4, 0.4, 0.1, 0.1};
-  CollArgs a;
-  a.nranks = 4;
-  a.count = 1000;
-  a.elemSize = 4;
-  a.algorithm = Algorithm::Weighted;
-  a.layout = &layout;
+  CollArgs a = weightedAllReduce(layout, 4);
   for (a.rank = 0; a.rank < 4; ++a.rank)
     for (const Phase& ph : planCollective(a).phases)
       for (const Step& s : ph.steps)
