@@ -17,6 +17,10 @@ IntParam pieceBytesParam("DEVICE_PIECE_BYTES", int64_t{4} << 20,
                          "bytes per block of one piece of a call on a communicator with GPU ranks "
                          "(must be equal on every rank)",
                          false);
+IntParam shmDmaParam("DEVICE_SHM_DMA", 1,
+                     "GPU ranks move sends and receives to peers over shared memory by DMA "
+                     "straight between device memory and the rings (0: through pinned staging)",
+                     false);
 
 bool isSelf(const Operation& o) { return isPointToPoint(o.args.kind) && o.args.root == o.args.rank; }
 
@@ -30,6 +34,7 @@ struct Item {
   size_t offset;  // first element of the piece within each block
   size_t elems;
   size_t inAt, outAt;
+  AsyncCopier* copier;  // set: moved by DMA through the link, not staged
 };
 
 struct Round {
@@ -38,13 +43,34 @@ struct Round {
   bool startsCall = false;  // its input may be what an earlier round wrote
 };
 
+// Whether a receive of the batch writes into the buffer `send` reads.
+bool overwritten(const Operation& send, const std::vector<Operation*>& ops) {
+  const char* begin = send.send;
+  const char* end = begin + send.args.count * send.args.elemSize;
+  return std::any_of(ops.begin(), ops.end(), [&](const Operation* r) {
+    if (r->comm != send.comm || r->args.kind != CollKind::Recv) return false;
+    const char* rBegin = r->recv;
+    return rBegin < end && begin < rBegin + r->args.count * r->args.elemSize;
+  });
+}
+
+// The engine that moves o without staging, or nullptr. A send whose buffer a receive of the
+// batch overwrites is staged: the staged copy keeps what it sends apart from what arrives
+// (in-place sendrecv, which nccl-tests runs).
+AsyncCopier* copierOf(const Operation& o, const std::vector<Operation*>& ops, const PieceStaging& staging) {
+  if (o.args.kind == CollKind::Send && overwritten(o, ops)) return nullptr;
+  return staging.copierFor(o);
+}
+
 // Each communicator's calls become a sequence of steps (a collective's pieces one by one; the
 // sends and receives of the batch together, piece k of each in step k); round r runs step r of
 // every communicator at once, so ranks of one clique driven by one thread progress together.
-std::vector<Round> planRounds(const std::vector<Operation*>& ops) {
+std::vector<Round> planRounds(const std::vector<Operation*>& ops, const PieceStaging& staging) {
   std::vector<Communicator*> comms;
   for (Operation* o : ops)
     if (std::find(comms.begin(), comms.end(), o->comm) == comms.end()) comms.push_back(o->comm);
+  std::vector<AsyncCopier*> copiers(ops.size());
+  for (size_t i = 0; i < ops.size(); ++i) copiers[i] = copierOf(*ops[i], ops, staging);
   std::vector<Round> rounds;
   for (Communicator* comm : comms) {
     std::vector<std::vector<Operation*>> calls;
@@ -72,14 +98,17 @@ std::vector<Round> planRounds(const std::vector<Operation*>& ops) {
         for (Operation* o : call) {
           const PieceShape shape = pieceShape(*o);
           if (k >= shape.pieces) continue;
-          Item item{o, k, k * shape.elems, 0, 0, 0};
+          const size_t index = std::find(ops.begin(), ops.end(), o) - ops.begin();
+          Item item{o, k, k * shape.elems, 0, 0, 0, copiers[index]};
           item.elems = std::min(shape.elems, o->args.count - std::min(o->args.count, item.offset));
-          const Blocks b = blocksOf(*o);
-          const size_t blockBytes = item.elems * o->args.elemSize;
-          item.inAt = round.bytes;
-          round.bytes += alignUp(b.in * blockBytes);
-          item.outAt = round.bytes;
-          round.bytes += alignUp(b.out * blockBytes);
+          if (item.copier == nullptr) {
+            const Blocks b = blocksOf(*o);
+            const size_t blockBytes = item.elems * o->args.elemSize;
+            item.inAt = round.bytes;
+            round.bytes += alignUp(b.in * blockBytes);
+            item.outAt = round.bytes;
+            round.bytes += alignUp(b.out * blockBytes);
+          }
           round.items.push_back(item);
         }
       }
@@ -95,7 +124,7 @@ const char* blockAt(const char* base, const Item& it, int block) {
 Status stageIn(PieceStaging& staging, const Round& round, int slot, char* base) {
   for (const Item& it : round.items) {
     const size_t bytes = it.elems * it.op->args.elemSize;
-    if (bytes == 0) continue;
+    if (bytes == 0 || it.copier != nullptr) continue;
     for (int j = 0; j < blocksOf(*it.op).in; ++j)
       HCCL_TRY(staging.copyIn(base + it.inAt + j * bytes, blockAt(it.op->send, it, j), bytes));
   }
@@ -105,7 +134,7 @@ Status stageIn(PieceStaging& staging, const Round& round, int slot, char* base) 
 Status stageOut(PieceStaging& staging, const Round& round, int slot, char* base) {
   for (const Item& it : round.items) {
     const size_t bytes = it.elems * it.op->args.elemSize;
-    if (bytes == 0) continue;
+    if (bytes == 0 || it.copier != nullptr) continue;
     for (int j = 0; j < blocksOf(*it.op).out; ++j)
       HCCL_TRY(staging.copyOut(const_cast<char*>(blockAt(it.op->recv, it, j)),
                                base + it.outAt + j * bytes, bytes));
@@ -113,7 +142,7 @@ Status stageOut(PieceStaging& staging, const Round& round, int slot, char* base)
   return staging.outIssued(slot);
 }
 
-// The piece as an ordinary operation on the staging slot.
+// The piece as an ordinary operation on the staging slot, or on the user's buffers.
 Operation pieceOperation(const Item& it, char* base) {
   const Operation& o = *it.op;
   Operation p;
@@ -127,8 +156,14 @@ Operation pieceOperation(const Item& it, char* base) {
   p.average = o.average;
   p.preMultiply = o.preMultiply;
   memcpy(p.scalar, o.scalar, sizeof(p.scalar));
-  p.send = base + it.inAt;
-  p.recv = base + it.outAt;
+  if (it.copier != nullptr) {
+    p.send = o.send == nullptr ? nullptr : blockAt(o.send, it, 0);
+    p.recv = o.recv == nullptr ? nullptr : const_cast<char*>(blockAt(o.recv, it, 0));
+    p.copier = it.copier;
+  } else {
+    p.send = base + it.inAt;
+    p.recv = base + it.outAt;
+  }
   p.tagBase = it.piece < o.pieceTags.size() ? o.pieceTags[it.piece] : o.tagBase;
   return p;
 }
@@ -181,7 +216,7 @@ Status runInPieces(const std::vector<Operation*>& ops, PieceStaging& staging) {
     if (!isSelf(*o) || o->args.kind != CollKind::Recv || o->send == nullptr) continue;
     HCCL_TRY(o->comm->backend().copy(o->recv, o->send, o->args.count * o->args.elemSize));
   }
-  const std::vector<Round> rounds = planRounds(ops);
+  const std::vector<Round> rounds = planRounds(ops, staging);
   if (rounds.empty()) return Status::Success;
   std::vector<char*> bases(rounds.size());
   auto prefetch = [&](size_t r) -> Status {
@@ -219,6 +254,7 @@ Status runInPieces(const std::vector<Operation*>& ops, PieceStaging& staging) {
 PieceStaging::PieceStaging(DeviceBackend* device) : device_(device) {}
 
 PieceStaging::~PieceStaging() {
+  copier_.reset();  // it finishes its copies on our streams
   for (Slot& s : slots_) {
     if (device_ == nullptr) {
       free(s.base);
@@ -242,6 +278,8 @@ Status PieceStaging::prepare() {
   HCCL_TRY(device_->select());
   HCCL_TRY(device_->check(rt.streamCreate(&inStream_), "staging stream creation"));
   HCCL_TRY(device_->check(rt.streamCreate(&outStream_), "staging stream creation"));
+  copier_ = std::make_unique<DeviceCopier>(*device_, inStream_, outStream_);
+  HCCL_TRY(copier_->init());
   for (Slot& s : slots_) {
     HCCL_TRY(device_->check(rt.eventCreate(&s.inDone), "event creation"));
     HCCL_TRY(device_->check(rt.eventCreate(&s.outDone), "event creation"));
@@ -282,6 +320,23 @@ Status PieceStaging::preallocate(size_t bytes) {
   char* base = nullptr;
   for (int slot = 0; slot < kSlots; ++slot) HCCL_TRY(reserve(slot, bytes, &base));
   return Status::Success;
+}
+
+Status PieceStaging::attachWindows(Communicator& comm) {
+  if (device_ == nullptr || shmDmaParam.get() == 0) return Status::Success;
+  HCCL_TRY(prepare());
+  windowComm_ = &comm;
+  windowPeers_.assign(comm.nranks(), false);
+  for (int peer = 0; peer < comm.nranks(); ++peer)
+    if (peer != comm.rank()) windowPeers_[peer] = copier_->attach(comm.messenger(peer)->link());
+  return Status::Success;
+}
+
+AsyncCopier* PieceStaging::copierFor(const Operation& o) const {
+  if (o.comm != windowComm_ || !isPointToPoint(o.args.kind) || isSelf(o) || convertsFp8(o)) return nullptr;
+  const int peer = o.args.root;
+  return peer >= 0 && peer < static_cast<int>(windowPeers_.size()) && windowPeers_[peer] ? copier_.get()
+                                                                                          : nullptr;
 }
 
 Status PieceStaging::copyIn(void* dst, const void* src, size_t bytes) {

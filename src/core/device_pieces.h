@@ -10,12 +10,15 @@
 #pragma once
 
 #include <cstddef>
+#include <memory>
 #include <vector>
 
+#include "core/device_copier.h"
 #include "core/operation.h"
 
 namespace hccl {
 
+class Communicator;
 class DeviceBackend;
 
 // How many blocks of `count` elements a call reads (in) and writes (out) on rank `rank`, and the
@@ -42,6 +45,12 @@ void reservePieceTags(Operation& o);
 // Staging memory and the engines that fill and drain it: memcpy on a host rank; on a device
 // rank, pinned host memory and asynchronous copies on two streams (device to host, host to
 // device), so both PCIe directions and the network overlap. kSlots rounds are in flight.
+//
+// A device rank's sends and receives skip the staging where the peer's link is shared memory:
+// its rings are registered with the device, and the messenger's copy engine (the same two
+// streams) moves the bytes by DMA between device memory and the rings, with no host copy on
+// this side. Collectives stay staged: the host reduces and forwards their bytes, so they are
+// needed in host memory anyway, and a forwarded byte would cross PCIe twice.
 class PieceStaging {
  public:
   static constexpr int kSlots = 3;
@@ -56,6 +65,10 @@ class PieceStaging {
   // Every slot grown to `bytes` now: on the API thread, before a gate can hold a stream (pinned
   // allocations may wait for the device), so that single calls never allocate later.
   Status preallocate(size_t bytes);
+  // On the API thread too: registers the windows of comm's links (HCCL_DEVICE_SHM_DMA).
+  Status attachWindows(Communicator& comm);
+  // The copy engine that moves o's buffers through its link's windows, or nullptr: staged.
+  AsyncCopier* copierFor(const Operation& o) const;
   Status copyIn(void* dst, const void* src, size_t bytes);
   Status copyOut(void* dst, const void* src, size_t bytes);
   // Marks the copies issued so far into / out of `slot`; wait for them.
@@ -81,6 +94,9 @@ class PieceStaging {
   std::vector<char*> retired_;  // outgrown pinned buffers, freed at destruction
   void* inStream_ = nullptr;
   void* outStream_ = nullptr;
+  std::unique_ptr<DeviceCopier> copier_;  // on inStream_ (to host) and outStream_ (to device)
+  const Communicator* windowComm_ = nullptr;
+  std::vector<bool> windowPeers_;  // peers whose link's windows are registered
 };
 
 // Runs `ops` (any communicators; each one's calls in call order) piece by piece: the

@@ -63,6 +63,7 @@ Status DeviceQueue::start() {
   // Allocations now, before any gate of this communicator can hold a stream.
   direct_.prepare();
   HCCL_TRY(staging_.preallocate(2 * devicePieceBytes() + 4096));
+  HCCL_TRY(staging_.attachWindows(comm_));
   thread_ = std::thread([this] { loop(); });
   HCCL_INFO(Init, "rank %d: progress thread for %s device %d", comm_.rank(), device_.name(),
             device_.deviceIndex());

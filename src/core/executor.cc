@@ -113,6 +113,7 @@ Status startPhase(Operation& o) {
     Request& r = o.requests[next++];
     r.tag = o.tagBase | step.tag;
     r.bytes = step.bytes;
+    r.copier = o.copier;
     if (step.kind == StepKind::Send) {
       r.kind = Request::Kind::Send;
       r.buffer = resolve(o, step.src);

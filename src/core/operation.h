@@ -29,6 +29,7 @@ struct Operation {
   std::vector<char> stagedInput;  // a copy of `send` when the group overwrites it or it is converted
   void* stream = nullptr;           // the caller's stream (GPU ranks order the call on it)
   std::vector<uint64_t> pieceTags;  // one wire tag per piece (communicators with GPU ranks)
+  AsyncCopier* copier = nullptr;    // a piece whose device buffers move by DMA through its link
 
   // Run state, owned by the executor.
   Plan plan;

@@ -103,7 +103,9 @@ void Messenger::postRecv(Request* request) {
 
 Status Messenger::deliver(Request* r, const char* payload) {
   if (r->bytes > 0) {
-    if (r->reduceSource == nullptr)
+    if (r->copier != nullptr)
+      HCCL_TRY(r->copier->copyNow(r->buffer, payload, r->bytes));
+    else if (r->reduceSource == nullptr)
       memcpy(r->buffer, payload, r->bytes);
     else
       HCCL_TRY(r->backend->reduce(r->buffer, r->reduceSource, payload, r->bytes / dataTypeSize(r->type),
@@ -115,6 +117,11 @@ Status Messenger::deliver(Request* r, const char* payload) {
 }
 
 void Messenger::dropRequests() {
+  // The engines may still be reading or writing the requests' buffers: let them finish.
+  for (const Transit& t : outTransits_) (void)t.request->copier->wait(t.ticket, AsyncCopier::Direction::ToHost);
+  for (const Transit& t : inTransits_) (void)t.request->copier->wait(t.ticket, AsyncCopier::Direction::ToDevice);
+  outTransits_.clear();
+  inTransits_.clear();
   sends_.clear();
   recvs_.clear();
   sending_ = receiving_ = nullptr;
@@ -136,8 +143,33 @@ Status Messenger::progress(bool* moved) {
     return fail(Status::InvalidUsage,
                 "rank %d sent a message whose size differs from the matching receive; send/recv "
                 "pairs must use the same count and datatype", peer_);
+  HCCL_TRY(progressTransits(moved));
   HCCL_TRY(progressWrite(moved));
   return progressRead(moved);
+}
+
+Status Messenger::progressTransits(bool* moved) {
+  while (!outTransits_.empty()) {
+    const Transit& t = outTransits_.front();
+    bool complete = false;
+    HCCL_TRY(t.request->copier->done(t.ticket, AsyncCopier::Direction::ToHost, &complete));
+    if (!complete) break;
+    link_->filled(t.bytes);  // the peer may read it now
+    if (t.last) t.request->done = true;
+    outTransits_.pop_front();
+    *moved = true;
+  }
+  while (!inTransits_.empty()) {
+    const Transit& t = inTransits_.front();
+    bool complete = false;
+    HCCL_TRY(t.request->copier->done(t.ticket, AsyncCopier::Direction::ToDevice, &complete));
+    if (!complete) break;
+    link_->release(t.bytes);  // the peer may reuse it now
+    if (t.last) t.request->done = true;
+    inTransits_.pop_front();
+    *moved = true;
+  }
+  return Status::Success;
 }
 
 bool Messenger::expectsInput() const {
@@ -152,6 +184,17 @@ Status Messenger::progressWrite(bool* moved) {
       const char* h = reinterpret_cast<const char*>(&headerOut_) + sizeof(headerOut_) - headerOutLeft_;
       HCCL_TRY(link_->write(h, headerOutLeft_, &done));
       headerOutLeft_ -= done;
+    } else if (payloadOutLeft_ > 0 && sending_->copier != nullptr) {
+      Request* r = sending_;
+      void* at = nullptr;
+      HCCL_TRY(link_->reserve(std::min(payloadOutLeft_, kTransitBytes), &at, &done));
+      if (done > 0) {
+        uint64_t ticket = 0;
+        HCCL_TRY(r->copier->start(at, r->buffer + r->progressed, done, AsyncCopier::Direction::ToHost, &ticket));
+        r->progressed += done;
+        outTransits_.push_back({ticket, done, r, r->progressed == r->bytes});
+      }
+      payloadOutLeft_ -= done;
     } else if (payloadOutLeft_ > 0) {
       HCCL_TRY(link_->write(sending_->buffer + sending_->progressed, payloadOutLeft_, &done));
       sending_->progressed += done;
@@ -161,9 +204,9 @@ Status Messenger::progressWrite(bool* moved) {
       HCCL_TRY(link_->write(kZeros, padOutLeft_, &done));
       padOutLeft_ -= done;
     } else if (sending_ != nullptr) {
-      // Frame finished.
+      // Frame finished. A request moved by a copy engine is done when its last copy is.
       if (sending_->progressed == sending_->bytes) {
-        sending_->done = true;
+        if (sending_->copier == nullptr || sending_->bytes == 0) sending_->done = true;
         sends_.erase(std::find(sends_.begin(), sends_.end(), sending_));
       }
       sending_ = nullptr;
@@ -194,7 +237,7 @@ Status Messenger::progressWrite(bool* moved) {
                     "rank %d expects a different number of bytes than this rank sends (%zu); "
                     "matching send/recv calls must use the same count and datatype",
                     peer_, r->bytes);
-      if (eager(r) && r->bytes <= kSmallFrameBytes) {
+      if (eager(r) && r->bytes <= kSmallFrameBytes && r->copier == nullptr) {
         // A small message goes out as one contiguous write with the control frames: one
         // store of the ring's head instead of three, and the request is done at once.
         queueControl(kEager, r->tag, r->bytes);
@@ -316,6 +359,15 @@ Status Messenger::readPayload(bool* moved) {
   if (stashing_) {
     char* dst = stash_.payload.data() + (stash_.payload.size() - payloadInLeft_);
     HCCL_TRY(link_->read(dst, payloadInLeft_, &done));
+  } else if (receiving_->copier != nullptr) {
+    Request* r = receiving_;
+    const void* at = nullptr;
+    HCCL_TRY(link_->take(std::min(payloadInLeft_, kTransitBytes), &at, &done));
+    if (done > 0) {
+      uint64_t ticket = 0;
+      HCCL_TRY(r->copier->start(r->buffer + r->progressed, at, done, AsyncCopier::Direction::ToDevice, &ticket));
+      inTransits_.push_back({ticket, done, r, r->progressed + done == r->bytes});
+    }
   } else if (receiving_->reduceSource == nullptr) {
     HCCL_TRY(link_->read(receiving_->buffer + receiving_->progressed, payloadInLeft_, &done));
   } else {
@@ -363,7 +415,7 @@ Status Messenger::progressRead(bool* moved) {
     }
     if (receiving_ != nullptr) {
       if (receiving_->progressed == receiving_->bytes) {
-        receiving_->done = true;
+        if (receiving_->copier == nullptr || receiving_->bytes == 0) receiving_->done = true;
         recvs_.erase(std::find(recvs_.begin(), recvs_.end(), receiving_));
       }
       receiving_ = nullptr;

@@ -94,7 +94,7 @@ TEST(DeviceDirect, InPlaceCallsOnThreeGpuRanks) {
 }
 
 // One group: a collective, a ring of sends and receives, another collective. The collectives run
-// device to device, the sends and receives staged, and no rank may wait on a send that another
+// device to device, the sends and receives through the rings, and no rank may wait on a send that another
 // rank placed behind a collective.
 TEST(DeviceDirect, GroupMixesCollectivesWithSendsAndReceives) {
   HCCL_SKIP_WITHOUT_DEVICE();

@@ -6,8 +6,9 @@
 // are the shared kernel source run on the CPU (host_shim.h). Test hooks (environment, read here because this is a test artifact):
 // HCCL_FAKEDEV_FAIL_INIT=1 (no driver), HCCL_FAKEDEV_NO_MEMOPS=1 (host-function gate),
 // HCCL_FAKEDEV_COUNT=n (devices, default 1), HCCL_FAKEDEV_NO_IPC=1 (handles cannot be opened),
-// HCCL_FAKEDEV_FAIL_KERNELS=1 (reduction launches fail). Frees wait until every stream is idle,
-// as on a GPU.
+// HCCL_FAKEDEV_FAIL_KERNELS=1 (reduction launches fail), HCCL_FAKEDEV_NO_REGISTER=1 (host
+// memory cannot be registered). Frees wait until every stream is idle, as on a GPU; registering
+// memory twice fails, as on a GPU.
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -30,7 +31,8 @@
 
 namespace {
 
-constexpr int kOk = 0, kInvalid = 1, kNotReady = 600, kNoDriver = 35, kUnsupported = 801;
+constexpr int kOk = 0, kInvalid = 1, kNotReady = 600, kNoDriver = 35, kUnsupported = 801,
+              kAlreadyRegistered = 712, kNotRegistered = 713;
 constexpr int kSmCount = 4;
 
 bool envFlag(const char* name) {
@@ -138,6 +140,8 @@ const char* errorText(int code) {
     case kNoDriver: return "fake driver absent (HCCL_FAKEDEV_FAIL_INIT=1)";
     case kNotReady: return "not ready";
     case kUnsupported: return "operation not supported";
+    case kAlreadyRegistered: return "host memory already registered";
+    case kNotRegistered: return "host memory not registered";
   }
   return "invalid argument";
 }
@@ -219,8 +223,30 @@ int hostFree(void* ptr) {
   free(ptr);
   return kOk;
 }
-int hostRegister(void*, size_t) { return kOk; }
-int hostUnregister(void*) { return kOk; }
+// Registered host memory: start -> bytes.
+std::map<uintptr_t, size_t>& registeredHost() {
+  static auto* ranges = new std::map<uintptr_t, size_t>();
+  return *ranges;
+}
+std::atomic<int> gRegisteredCopies{0};
+
+int hostRegister(void* ptr, size_t bytes) {
+  if (envFlag("HCCL_FAKEDEV_NO_REGISTER")) return kUnsupported;
+  std::lock_guard<std::mutex> lock(gMemMutex);
+  return registeredHost().emplace(reinterpret_cast<uintptr_t>(ptr), bytes).second ? kOk : kAlreadyRegistered;
+}
+int hostUnregister(void* ptr) {
+  std::lock_guard<std::mutex> lock(gMemMutex);
+  return registeredHost().erase(reinterpret_cast<uintptr_t>(ptr)) == 1 ? kOk : kNotRegistered;
+}
+bool inRegisteredHost(const void* ptr) {
+  std::lock_guard<std::mutex> lock(gMemMutex);
+  const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
+  auto it = registeredHost().upper_bound(p);
+  if (it == registeredHost().begin()) return false;
+  --it;
+  return p < it->first + it->second;
+}
 int hostDevicePointer(void** devicePtr, void* hostPtr) {
   *devicePtr = hostPtr;
   return kOk;
@@ -251,6 +277,7 @@ int memRange(void** base, size_t* bytes, uint64_t* bufferId, const void* ptr) {
 }
 
 int copyAsync(void* dst, const void* src, size_t bytes, void* s) {
+  if (inRegisteredHost(dst) || inRegisteredHost(src)) ++gRegisteredCopies;
   stream(s)->push([=] { memmove(dst, src, bytes); });
   return kOk;
 }
@@ -439,3 +466,8 @@ extern "C" __attribute__((visibility("default"))) int hcclFakeDevIpcOpens() { re
 
 // Test hook: how many times peer access was asked for.
 extern "C" __attribute__((visibility("default"))) int hcclFakeDevPeerAccesses() { return gPeerAccesses.load(); }
+
+// Test hook: how many copies read or wrote registered host memory.
+extern "C" __attribute__((visibility("default"))) int hcclFakeDevRegisteredCopies() {
+  return gRegisteredCopies.load();
+}

@@ -70,6 +70,13 @@ inline int peerAccesses() {
   return fn != nullptr ? fn() : -1;
 }
 
+// Fake runtime only: how many copies read or wrote registered host memory; -1 on another runtime.
+inline int registeredCopies() {
+  void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+  auto fn = reinterpret_cast<int (*)()>(dlsym(h, "hcclFakeDevRegisteredCopies"));
+  return fn != nullptr ? fn() : -1;
+}
+
 // A device buffer that frees itself.
 class Buffer {
  public:
