@@ -94,8 +94,8 @@ TEST(DeviceDirect, InPlaceCallsOnThreeGpuRanks) {
 }
 
 // One group: a collective, a ring of sends and receives, another collective. The collectives run
-// device to device, the sends and receives through the rings, and no rank may wait on a send that another
-// rank placed behind a collective.
+// device to device, the sends and receives through the rings, and no rank may wait on a send
+// that another rank placed behind a collective.
 TEST(DeviceDirect, GroupMixesCollectivesWithSendsAndReceives) {
   HCCL_SKIP_WITHOUT_DEVICE();
   mp::Options o = directOptions();
