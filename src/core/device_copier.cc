@@ -15,7 +15,8 @@ DeviceCopier::~DeviceCopier() {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   for (Lane& l : lanes_) {
     if (l.stream != nullptr) rt.streamSynchronize(l.stream);
-    for (void* e : l.events) rt.eventDestroy(e);
+    for (void* e : l.events)
+      if (e != nullptr) rt.eventDestroy(e);
   }
   for (void* base : registered_) rt.hostUnregister(base);
 }
@@ -53,7 +54,11 @@ Status DeviceCopier::start(void* dst, const void* src, size_t bytes, Direction d
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   HCCL_TRY(device_.check(rt.copyAsync(dst, src, bytes, l.stream), "DMA copy"));
   const uint64_t t = l.started + 1;
-  HCCL_TRY(device_.check(rt.eventRecord(l.events[t % kEvents], l.stream), "event record"));
+  const Status recorded = device_.check(rt.eventRecord(l.events[t % kEvents], l.stream), "event record");
+  if (failed(recorded)) {
+    rt.streamSynchronize(l.stream);  // nobody could wait for the copy later: it is done before we fail
+    return recorded;
+  }
   l.started = t;
   *ticket = t;
   return Status::Success;

@@ -57,59 +57,73 @@ bool overwritten(const Operation& send, const std::vector<Operation*>& ops) {
 // The engine that moves o without staging, or nullptr. A send whose buffer a receive of the
 // batch overwrites is staged: the staged copy keeps what it sends apart from what arrives
 // (in-place sendrecv, which nccl-tests runs).
-AsyncCopier* copierOf(const Operation& o, const std::vector<Operation*>& ops, const PieceStaging& staging) {
+AsyncCopier* unstagedCopier(const Operation& o, const std::vector<Operation*>& ops,
+                            const PieceStaging& staging) {
   if (o.args.kind == CollKind::Send && overwritten(o, ops)) return nullptr;
-  return staging.copierFor(o);
+  return staging.linkCopier(o);
+}
+
+// Piece k of o, placed in `round` (in its staging slot unless a copier moves it).
+void addItem(Round& round, Operation* o, size_t k, AsyncCopier* copier) {
+  const PieceShape shape = pieceShape(*o);
+  Item item{o, k, k * shape.elems, 0, 0, 0, copier};
+  item.elems = std::min(shape.elems, o->args.count - std::min(o->args.count, item.offset));
+  if (copier == nullptr) {
+    const Blocks b = blocksOf(*o);
+    const size_t blockBytes = item.elems * o->args.elemSize;
+    item.inAt = round.bytes;
+    round.bytes += alignUp(b.in * blockBytes);
+    item.outAt = round.bytes;
+    round.bytes += alignUp(b.out * blockBytes);
+  }
+  round.items.push_back(item);
 }
 
 // Each communicator's calls become a sequence of steps (a collective's pieces one by one; the
 // sends and receives of the batch together, piece k of each in step k); round r runs step r of
 // every communicator at once, so ranks of one clique driven by one thread progress together.
+// Sends and receives that all skip the staging take one step with every piece: nothing of
+// theirs waits for a later step, so the peers' steps cannot wait on ours, and the DMA pipeline
+// does not drain at every piece.
 std::vector<Round> planRounds(const std::vector<Operation*>& ops, const PieceStaging& staging) {
   std::vector<Communicator*> comms;
   for (Operation* o : ops)
     if (std::find(comms.begin(), comms.end(), o->comm) == comms.end()) comms.push_back(o->comm);
   std::vector<AsyncCopier*> copiers(ops.size());
-  for (size_t i = 0; i < ops.size(); ++i) copiers[i] = copierOf(*ops[i], ops, staging);
+  for (size_t i = 0; i < ops.size(); ++i) copiers[i] = unstagedCopier(*ops[i], ops, staging);
   std::vector<Round> rounds;
   for (Communicator* comm : comms) {
-    std::vector<std::vector<Operation*>> calls;
+    std::vector<std::vector<size_t>> calls;  // indices into ops
     int p2p = -1;
-    for (Operation* o : ops) {
+    for (size_t i = 0; i < ops.size(); ++i) {
+      const Operation* o = ops[i];
       if (o->comm != comm || isSelf(*o)) continue;
       if (!isPointToPoint(o->args.kind)) {
-        calls.push_back({o});
+        calls.push_back({i});
       } else {
         if (p2p < 0) {
           p2p = static_cast<int>(calls.size());
           calls.emplace_back();
         }
-        calls[p2p].push_back(o);
+        calls[p2p].push_back(i);
       }
     }
     size_t step = 0;
     for (const auto& call : calls) {
+      const bool oneStep = std::all_of(call.begin(), call.end(), [&](size_t i) { return copiers[i] != nullptr; });
       size_t pieces = 0;
-      for (Operation* o : call) pieces = std::max(pieces, pieceShape(*o).pieces);
-      for (size_t k = 0; k < pieces; ++k, ++step) {
+      for (size_t i : call) pieces = std::max(pieces, pieceShape(*ops[i]).pieces);
+      const size_t steps = oneStep ? 1 : pieces;
+      for (size_t k = 0; k < steps; ++k, ++step) {
         if (rounds.size() <= step) rounds.emplace_back();
         Round& round = rounds[step];
         round.startsCall = round.startsCall || k == 0;
-        for (Operation* o : call) {
-          const PieceShape shape = pieceShape(*o);
-          if (k >= shape.pieces) continue;
-          const size_t index = std::find(ops.begin(), ops.end(), o) - ops.begin();
-          Item item{o, k, k * shape.elems, 0, 0, 0, copiers[index]};
-          item.elems = std::min(shape.elems, o->args.count - std::min(o->args.count, item.offset));
-          if (item.copier == nullptr) {
-            const Blocks b = blocksOf(*o);
-            const size_t blockBytes = item.elems * o->args.elemSize;
-            item.inAt = round.bytes;
-            round.bytes += alignUp(b.in * blockBytes);
-            item.outAt = round.bytes;
-            round.bytes += alignUp(b.out * blockBytes);
-          }
-          round.items.push_back(item);
+        for (size_t i : call) {
+          const size_t own = pieceShape(*ops[i]).pieces;
+          if (oneStep)
+            for (size_t piece = 0; piece < own; ++piece) addItem(round, ops[i], piece, copiers[i]);
+          else if (k < own)
+            addItem(round, ops[i], k, copiers[i]);
         }
       }
     }
@@ -332,7 +346,7 @@ Status PieceStaging::attachWindows(Communicator& comm) {
   return Status::Success;
 }
 
-AsyncCopier* PieceStaging::copierFor(const Operation& o) const {
+AsyncCopier* PieceStaging::linkCopier(const Operation& o) const {
   if (o.comm != windowComm_ || !isPointToPoint(o.args.kind) || isSelf(o) || convertsFp8(o)) return nullptr;
   const int peer = o.args.root;
   return peer >= 0 && peer < static_cast<int>(windowPeers_.size()) && windowPeers_[peer] ? copier_.get()

@@ -68,7 +68,7 @@ class PieceStaging {
   // On the API thread too: registers the windows of comm's links (HCCL_DEVICE_SHM_DMA).
   Status attachWindows(Communicator& comm);
   // The copy engine that moves o's buffers through its link's windows, or nullptr: staged.
-  AsyncCopier* copierFor(const Operation& o) const;
+  AsyncCopier* linkCopier(const Operation& o) const;
   Status copyIn(void* dst, const void* src, size_t bytes);
   Status copyOut(void* dst, const void* src, size_t bytes);
   // Marks the copies issued so far into / out of `slot`; wait for them.

@@ -155,7 +155,7 @@ Status Messenger::progressTransits(bool* moved) {
     HCCL_TRY(t.request->copier->done(t.ticket, AsyncCopier::Direction::ToHost, &complete));
     if (!complete) break;
     link_->filled(t.bytes);  // the peer may read it now
-    if (t.last) t.request->done = true;
+    if (t.last && t.request != sending_) t.request->done = true;  // else when its frame ends
     outTransits_.pop_front();
     *moved = true;
   }
@@ -165,7 +165,7 @@ Status Messenger::progressTransits(bool* moved) {
     HCCL_TRY(t.request->copier->done(t.ticket, AsyncCopier::Direction::ToDevice, &complete));
     if (!complete) break;
     link_->release(t.bytes);  // the peer may reuse it now
-    if (t.last) t.request->done = true;
+    if (t.last && t.request != receiving_) t.request->done = true;  // else when its frame ends
     inTransits_.pop_front();
     *moved = true;
   }
@@ -204,9 +204,10 @@ Status Messenger::progressWrite(bool* moved) {
       HCCL_TRY(link_->write(kZeros, padOutLeft_, &done));
       padOutLeft_ -= done;
     } else if (sending_ != nullptr) {
-      // Frame finished. A request moved by a copy engine is done when its last copy is.
+      // Frame finished. A request moved by a copy engine is done once its last copy has landed
+      // too (the transits are in order, so any of its own are at the back).
       if (sending_->progressed == sending_->bytes) {
-        if (sending_->copier == nullptr || sending_->bytes == 0) sending_->done = true;
+        if (outTransits_.empty() || outTransits_.back().request != sending_) sending_->done = true;
         sends_.erase(std::find(sends_.begin(), sends_.end(), sending_));
       }
       sending_ = nullptr;
@@ -415,7 +416,7 @@ Status Messenger::progressRead(bool* moved) {
     }
     if (receiving_ != nullptr) {
       if (receiving_->progressed == receiving_->bytes) {
-        if (receiving_->copier == nullptr || receiving_->bytes == 0) receiving_->done = true;
+        if (inTransits_.empty() || inTransits_.back().request != receiving_) receiving_->done = true;
         recvs_.erase(std::find(recvs_.begin(), recvs_.end(), receiving_));
       }
       receiving_ = nullptr;

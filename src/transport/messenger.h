@@ -12,8 +12,9 @@
 //
 // A request whose buffer is device memory names the copy engine that reaches it. Its payload
 // moves between the buffer and the link's windows by that engine, started from here and
-// finished asynchronously ("transits"), so a GPU's DMA writes straight into the peer's ring;
-// frames around it are written and read meanwhile. Such requests need a link with windows.
+// finished asynchronously ("transits"), so a GPU's DMA writes straight into the peer's ring.
+// Later frames may be written meanwhile, but the peer sees them only after the copy has landed;
+// received frames after a copy are read at once. Such requests need a link with windows.
 #pragma once
 
 #include <cstddef>

@@ -8,7 +8,7 @@
 // HCCL_FAKEDEV_COUNT=n (devices, default 1), HCCL_FAKEDEV_NO_IPC=1 (handles cannot be opened),
 // HCCL_FAKEDEV_FAIL_KERNELS=1 (reduction launches fail), HCCL_FAKEDEV_NO_REGISTER=1 (host
 // memory cannot be registered). Frees wait until every stream is idle, as on a GPU; registering
-// memory twice fails, as on a GPU.
+// memory that overlaps registered memory fails, as on a GPU.
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -20,6 +20,7 @@
 #include <cstring>
 #include <deque>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -233,7 +234,13 @@ std::atomic<int> gRegisteredCopies{0};
 int hostRegister(void* ptr, size_t bytes) {
   if (envFlag("HCCL_FAKEDEV_NO_REGISTER")) return kUnsupported;
   std::lock_guard<std::mutex> lock(gMemMutex);
-  return registeredHost().emplace(reinterpret_cast<uintptr_t>(ptr), bytes).second ? kOk : kAlreadyRegistered;
+  const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
+  auto next = registeredHost().lower_bound(p);
+  if (next != registeredHost().end() && next->first < p + bytes) return kAlreadyRegistered;
+  if (next != registeredHost().begin() && std::prev(next)->first + std::prev(next)->second > p)
+    return kAlreadyRegistered;  // overlapping ranges are refused, as on a GPU
+  registeredHost().emplace(p, bytes);
+  return kOk;
 }
 int hostUnregister(void* ptr) {
   std::lock_guard<std::mutex> lock(gMemMutex);

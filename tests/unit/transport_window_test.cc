@@ -172,6 +172,41 @@ TEST_F(MessengerTransits, SendIsDoneWhenItsLastCopyLands) {
   expectDelivered(*m);
 }
 
+// A request is done only when the messenger is through with it: its last copy has landed and
+// its frame has ended (padding included). Here the padding waits: the receiver reads just up to
+// it, or the sender's ring is full just before it. Done earlier, the executor would reuse the
+// request while the messenger still holds it.
+TEST_F(MessengerTransits, DoneOnlyOnceTheFrameHasEnded) {
+  auto check = [&](Message& m, size_t budget) {
+    SCOPED_TRACE("reader budget " + std::to_string(budget));
+    e_.gateB->readBudget = budget;
+    e_.b->postRecv(&m.recv);
+    e_.a->postSend(&m.send);
+    for (int i = 0; i < 200; ++i) {
+      bool moved = false;
+      ASSERT_EQ(Status::Success, e_.a->progress(&moved));
+      ASSERT_EQ(Status::Success, e_.b->progress(&moved));
+      ASSERT_FALSE(m.send.done && e_.a->busy()) << "send done while its frame is still being written";
+      ASSERT_FALSE(m.recv.done && e_.b->busy()) << "receive done while its frame is still being read";
+    }
+    e_.gateB->readBudget = GatedLink::kUnlimited;
+    ASSERT_NO_FATAL_FAILURE(finish());
+    expectDelivered(m);
+  };
+  // The receiver reads the header and the payload of a 5001-byte eager message, not its padding.
+  MessagePtr in = makeMessage(1, 5001, 1);
+  in->recv.copier = &copierB_;
+  ASSERT_NO_FATAL_FAILURE(check(*in, 24 + 5001));
+  // A 70001-byte granted message into the 64 KiB ring: the announcement and the header (48 bytes)
+  // come first, so with the receiver 4513 to 4519 bytes in, the payload fits and the padding not.
+  for (size_t budget = 4513; budget <= 4519; budget += 3) {
+    ASSERT_EQ(Status::Success, makeEndpoints(Kind::Shm, 64 * KiB, kEager, &e_));
+    MessagePtr out = makeMessage(2, 70001, 2);
+    out->send.copier = &copierA_;
+    ASSERT_NO_FATAL_FAILURE(check(*out, budget));
+  }
+}
+
 // An eager message that arrived before its receive was kept aside in host memory; the receive
 // posted later copies it into the device buffer at once.
 TEST_F(MessengerTransits, MessageKeptAsideIsCopiedIntoDeviceMemory) {
