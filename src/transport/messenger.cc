@@ -149,24 +149,22 @@ Status Messenger::progress(bool* moved) {
 }
 
 Status Messenger::progressTransits(bool* moved) {
-  while (!outTransits_.empty()) {
-    const Transit& t = outTransits_.front();
+  HCCL_TRY(landTransits(outTransits_, AsyncCopier::Direction::ToHost, sending_, moved));
+  return landTransits(inTransits_, AsyncCopier::Direction::ToDevice, receiving_, moved);
+}
+
+Status Messenger::landTransits(std::deque<Transit>& transits, AsyncCopier::Direction direction,
+                               const Request* framing, bool* moved) {
+  while (!transits.empty()) {
+    const Transit& t = transits.front();
     bool complete = false;
-    HCCL_TRY(t.request->copier->done(t.ticket, AsyncCopier::Direction::ToHost, &complete));
+    HCCL_TRY(t.request->copier->done(t.ticket, direction, &complete));
     if (!complete) break;
-    link_->filled(t.bytes);  // the peer may read it now
-    if (t.last && t.request != sending_) t.request->done = true;  // else when its frame ends
-    outTransits_.pop_front();
-    *moved = true;
-  }
-  while (!inTransits_.empty()) {
-    const Transit& t = inTransits_.front();
-    bool complete = false;
-    HCCL_TRY(t.request->copier->done(t.ticket, AsyncCopier::Direction::ToDevice, &complete));
-    if (!complete) break;
-    link_->release(t.bytes);  // the peer may reuse it now
-    if (t.last && t.request != receiving_) t.request->done = true;  // else when its frame ends
-    inTransits_.pop_front();
+    // The peer may read the bytes now, or reuse their space.
+    if (direction == AsyncCopier::Direction::ToHost) link_->filled(t.bytes);
+    else link_->release(t.bytes);
+    if (t.last && t.request != framing) t.request->done = true;  // else when its frame ends
+    transits.pop_front();
     *moved = true;
   }
   return Status::Success;

@@ -101,6 +101,10 @@ class Messenger {
   static constexpr size_t kTransitBytes = size_t{512} << 10;  // granularity of the DMA pipeline
 
   Status progressTransits(bool* moved);
+  // Completes the landed transits of one direction; `framing` is the request whose frame is
+  // still being written or read there (it is done when that frame ends).
+  Status landTransits(std::deque<Transit>& transits, AsyncCopier::Direction direction,
+                      const Request* framing, bool* moved);
   Status progressWrite(bool* moved);
   Status progressRead(bool* moved);
   Status onHeader();

@@ -62,6 +62,21 @@ Status ShmLink::write(const void* data, size_t bytes, size_t* done) {
   return Status::Success;
 }
 
+void ShmLink::addSpan(std::deque<Span>& spans, uint64_t begin, size_t bytes) {
+  if (!spans.empty() && spans.back().end == begin) spans.back().end += bytes;
+  else spans.push_back({begin, begin + bytes});
+}
+
+void ShmLink::trimSpans(std::deque<Span>& spans, size_t bytes) {
+  while (bytes > 0 && !spans.empty()) {
+    Span& s = spans.front();
+    const uint64_t n = std::min<uint64_t>(bytes, s.end - s.begin);
+    s.begin += n;
+    bytes -= n;
+    if (s.begin == s.end) spans.pop_front();
+  }
+}
+
 Status ShmLink::reserve(size_t maxBytes, void** at, size_t* avail) {
   const size_t cap = tx_.capacity();
   if (txHead_ - txTailSeen_ + maxBytes > cap) txTailSeen_ = tx_.header()->tail.load(std::memory_order_acquire);
@@ -70,20 +85,13 @@ Status ShmLink::reserve(size_t maxBytes, void** at, size_t* avail) {
   *avail = n;
   if (n == 0) return Status::Success;
   *at = tx_.data() + offset;
-  if (!unfilled_.empty() && unfilled_.back().end == txHead_) unfilled_.back().end += n;
-  else unfilled_.push_back({txHead_, txHead_ + n});
+  addSpan(unfilled_, txHead_, n);
   txHead_ += n;
   return Status::Success;
 }
 
 void ShmLink::filled(size_t bytes) {
-  while (bytes > 0 && !unfilled_.empty()) {
-    Span& s = unfilled_.front();
-    const uint64_t n = std::min<uint64_t>(bytes, s.end - s.begin);
-    s.begin += n;
-    bytes -= n;
-    if (s.begin == s.end) unfilled_.pop_front();
-  }
+  trimSpans(unfilled_, bytes);
   publishHead();
 }
 
@@ -129,20 +137,13 @@ void ShmLink::consume(size_t bytes) {
 Status ShmLink::take(size_t maxBytes, const void** at, size_t* avail) {
   HCCL_TRY(peek(1, maxBytes, at, avail));
   if (*avail == 0) return Status::Success;
-  if (!held_.empty() && held_.back().end == rxRead_) held_.back().end += *avail;
-  else held_.push_back({rxRead_, rxRead_ + *avail});
+  addSpan(held_, rxRead_, *avail);
   rxRead_ += *avail;
   return Status::Success;
 }
 
 void ShmLink::release(size_t bytes) {
-  while (bytes > 0 && !held_.empty()) {
-    Span& s = held_.front();
-    const uint64_t n = std::min<uint64_t>(bytes, s.end - s.begin);
-    s.begin += n;
-    bytes -= n;
-    if (s.begin == s.end) held_.pop_front();
-  }
+  trimSpans(held_, bytes);
   publishTail();
 }
 

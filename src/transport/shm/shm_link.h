@@ -42,6 +42,10 @@ class ShmLink final : public Link {
     uint64_t begin, end;
   };
   ShmLink() = default;
+  // Spans in stream order: append `bytes` at `begin` (merged with the last when adjacent), or
+  // drop the oldest `bytes`.
+  static void addSpan(std::deque<Span>& spans, uint64_t begin, size_t bytes);
+  static void trimSpans(std::deque<Span>& spans, size_t bytes);
   void publishHead();
   void publishTail();
 
