@@ -123,6 +123,8 @@ Status startPhase(Operation& o) {
       r.buffer = resolve(o, step.dst);
       r.type = o.type;
       if (step.kind == StepKind::RecvReduce) {
+        // Only sends and receives of device buffers move by DMA; the host reduces host memory.
+        if (o.copier != nullptr) return fail(Status::InternalError, "a reducing receive cannot move by DMA");
         r.reduceSource = resolve(o, step.src);
         r.op = o.op;
         r.backend = &comm.backend();
