@@ -2,7 +2,8 @@
 # gpu-check.sh: on a machine with an NVIDIA GPU, build hccl with its CUDA backend and run every
 # GPU check in one go, then print a short table.
 #   - GoogleTest GPU suite: kernels bit for bit against the host backend; every collective x
-#     datatype x op with 2 and 4 ranks on one GPU, and 2 GPU ranks + 2 CPU ranks
+#     datatype x op with 2 and 4 ranks on one GPU, and 2 GPU ranks + 2 CPU ranks; sends and
+#     receives by DMA through the shared-memory rings
 #   - the device path on the fake runtime (what CI runs), for comparison
 #   - PyTorch (torch.distributed "nccl" with LD_PRELOAD=libnccl.so.2): 2 processes on one GPU
 #   - kernel bandwidth per datatype vs device-to-device copy bandwidth (same run)
@@ -57,7 +58,7 @@ gtest() {  # name binary [filter]
 
 echo "== GoogleTest: GPU suite"
 gtest "gtest gpu kernels = host (bitwise)" hccl_gpu_kernel_tests
-gtest "gtest gpu 2,4 ranks/1 GPU; 2 GPU+2 CPU" hccl_gpu_tests
+gtest "gtest gpu colls, mixed ranks, DMA p2p" hccl_gpu_tests
 gtest "gtest device path (fake runtime)" hccl_device_tests
 
 echo "== PyTorch"
