@@ -37,6 +37,21 @@ struct HandleRecord {
   uint8_t handle[HCCL_DEVICE_IPC_HANDLE_BYTES];
 };
 
+// Rank r's record in what exchange() gathered.
+template <class Record>
+Record recordOf(const std::vector<char>& all, int r) {
+  Record record;
+  memcpy(&record, all.data() + r * sizeof(Record), sizeof(Record));
+  return record;
+}
+
+// The first rank whose gathered flag is 0, or -1 when every rank said yes.
+int firstRefusal(const std::vector<char>& all, int n) {
+  for (int r = 0; r < n; ++r)
+    if (recordOf<int32_t>(all, r) == 0) return r;
+  return -1;
+}
+
 // Random per process: a pid may repeat across containers that share a host.
 uint64_t processToken() {
   static const uint64_t token = [] {
@@ -141,8 +156,7 @@ Status DeviceDirect::setup(uint64_t tag) {
   int32_t opened = 1;
   int refusedBy = -1;
   for (int r = 0; r < n; ++r) {
-    HandleRecord theirs;
-    memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
+    const HandleRecord theirs = recordOf<HandleRecord>(all, r);
     if (!theirs.willing || theirs.regionBytes != regionBytes_) {
       opened = 0;
       refusedBy = r;
@@ -151,8 +165,7 @@ Status DeviceDirect::setup(uint64_t tag) {
   }
   for (int r = 0; r < n && opened; ++r) {
     if (r == me) continue;
-    HandleRecord theirs;
-    memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
+    const HandleRecord theirs = recordOf<HandleRecord>(all, r);
     if (theirs.process == mine.process) {  // CUDA opens no handle in the process that made it
       const int code = theirs.device == mine.device ? 0 : rt.enablePeerAccess(theirs.device);
       if (code != 0) {
@@ -174,12 +187,7 @@ Status DeviceDirect::setup(uint64_t tag) {
     scratch_[r] = static_cast<char*>(peer);
   }
   HCCL_TRY(exchange(tag | kAgreeTag, &opened, sizeof(opened), &all));
-  int failedAt = -1;
-  for (int r = 0; r < n && failedAt < 0; ++r) {
-    int32_t theirs = 0;
-    memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
-    if (!theirs) failedAt = r;
-  }
+  const int failedAt = firstRefusal(all, n);
   if (failedAt < 0) {
     state_ = State::On;
     HCCL_INFO(Init, "rank %d: collectives run device to device (%d ranks, IPC scratch %zu bytes each)",
@@ -273,8 +281,7 @@ Status DeviceDirect::phaseEnd(Operation& o, Status local) {
   HCCL_TRY(exchange(tag_ | ++barrier_, &mine, sizeof(mine), &all));
   if (failed(local)) return local;
   for (int r = 0; r < comm_.nranks(); ++r) {
-    int32_t theirs = 0;
-    memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
+    const int32_t theirs = recordOf<int32_t>(all, r);
     if (theirs < 0)
       return fail(Status::RemoteError, "rank %d: %s failed on rank %d (%s)", comm_.rank(),
                   collKindName(o.args.kind), r, statusName(static_cast<Status>(theirs)));
@@ -309,9 +316,7 @@ Status DeviceDirect::mapBuffers(Operation& o, bool* mapped) {
   std::vector<CallRecord> records(n);
   memcpy(records.data(), all.data(), n * sizeof(CallRecord));
   // Every rank sees the same records, so every rank reaches the same verdict.
-  auto fits = [](const BufferRecord& b, size_t bytes) {
-    return b.usable && b.bytes == bytes && b.offset <= b.rangeBytes && b.bytes <= b.rangeBytes - b.offset;
-  };
+  auto fits = [](const BufferRecord& b, size_t bytes) { return b.usable && b.bytes == bytes && b.insideRange(); };
   bool known = true;  // every buffer was mapped by every rank in an earlier agreed call
   for (int r = 0; r < n; ++r) {
     const Blocks b = blocksOf(o, r);
@@ -345,11 +350,7 @@ Status DeviceDirect::mapBuffers(Operation& o, bool* mapped) {
     return Status::Success;
   }
   HCCL_TRY(exchange(tag_ | ++barrier_, &opened, sizeof(opened), &all));
-  for (int r = 0; r < n; ++r) {
-    int32_t theirs = 0;
-    memcpy(&theirs, all.data() + r * sizeof(theirs), sizeof(theirs));
-    if (!theirs) return Status::Success;
-  }
+  if (firstRefusal(all, n) >= 0) return Status::Success;
   for (int r = 0; r < n; ++r)
     for (const BufferRecord* buffer : {&records[r].send, &records[r].recv})
       if (buffer->bytes > 0) agreed_.insert({r, buffer->base, buffer->bufferId});

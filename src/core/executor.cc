@@ -49,8 +49,6 @@ size_t outputElements(const Operation& o) {
   }
 }
 
-// fp8 buffers of a rank that declared FNUZ travel and reduce as OCP (core/fp8_encoding.h).
-
 char* resolve(Operation& o, const Region& r) {
   switch (r.buffer) {
     case BufferRef::Send: return const_cast<char*>(o.send) + r.offset;

@@ -50,9 +50,7 @@ BufferRecord IpcBuffers::describe(const void* ptr, size_t bytes) {
 
 char* IpcBuffers::map(int peer, const BufferRecord& record) {
   // The record came over the network: it must describe a buffer inside its allocation.
-  if (!record.usable || record.offset > record.rangeBytes ||
-      record.bytes > record.rangeBytes - record.offset)
-    return nullptr;
+  if (!record.usable || !record.insideRange()) return nullptr;
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   const auto key = std::make_pair(peer, record.base);
   auto it = imports_.find(key);

@@ -30,6 +30,9 @@ struct BufferRecord {
   uint64_t bytes;       // of the buffer
   int32_t usable;       // 0: not device memory of this runtime, or not exportable
   int32_t pad;
+
+  // The buffer lies within its allocation (a record from a peer is checked before use).
+  bool insideRange() const { return offset <= rangeBytes && bytes <= rangeBytes - offset; }
 };
 
 class IpcBuffers {

@@ -1,7 +1,6 @@
 // DeviceCopier (src/core/device_copier.h) on the fake runtime: more copies under way than it has
 // events (it must wait for the oldest before reusing its event), both directions at once, and
 // registration of a link's windows rolled back when one region is refused.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 
 #include <cstring>
@@ -9,17 +8,10 @@
 
 #include "backends/device_backend.h"
 #include "core/device_copier.h"
+#include "test_device.h"
 
 namespace hccl {
 namespace {
-
-const hcclDeviceRuntime_v2* fakeRuntime() {
-  void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
-  if (h == nullptr) return nullptr;
-  auto get = reinterpret_cast<hcclDeviceRuntimeGetFn>(dlsym(h, HCCL_DEVICE_RUNTIME_SYMBOL));
-  const hcclDeviceRuntime_v2* rt = get(HCCL_DEVICE_RUNTIME_VERSION);
-  return rt != nullptr && rt->init() == 0 ? rt : nullptr;
-}
 
 // A link whose windows are the given regions.
 class RegionsLink final : public Link {
@@ -42,8 +34,8 @@ class RegionsLink final : public Link {
 class DeviceCopierTest : public testing::Test {
  protected:
   void SetUp() override {
-    rt_ = fakeRuntime();
-    ASSERT_NE(rt_, nullptr) << "cannot load " HCCL_TEST_PLUGIN_PATH;
+    rt_ = &testdev::rt();
+    ASSERT_EQ(rt_->init(), 0) << HCCL_TEST_PLUGIN_PATH " finds no device";
     device_ = std::make_unique<DeviceBackend>(rt_, 0);
     ASSERT_EQ(rt_->streamCreate(&toHost_), 0);
     ASSERT_EQ(rt_->streamCreate(&toDevice_), 0);

@@ -88,10 +88,7 @@ int pointerDevice(int* device, const void* ptr) {
 
 int memRange(void** base, size_t* bytes, uint64_t* bufferId, const void* ptr) {
   cudaPointerAttributes attr;
-  if (cudaPointerGetAttributes(&attr, ptr) != cudaSuccess) {
-    cudaGetLastError();
-    return rc(cudaErrorInvalidValue);
-  }
+  if (cudaPointerGetAttributes(&attr, ptr) != cudaSuccess) return rc(cudaErrorInvalidValue);
   if (attr.type != cudaMemoryTypeDevice) return rc(cudaErrorInvalidValue);  // no IPC for the rest
   if (gPointerGetAttribute == nullptr) return rc(cudaErrorNotSupported);
   const auto p = reinterpret_cast<CUdeviceptr>(ptr);
