@@ -23,7 +23,7 @@
 
 #include "backends/backend.h"
 #include "backends/host/host_kernels.h"
-#include "core/datatype.h"
+#include "base/datatype.h"
 
 namespace {
 

@@ -7,7 +7,7 @@
 
 #include "algorithms/layout.h"
 #include "algorithms/plan.h"
-#include "core/datatype.h"
+#include "base/datatype.h"
 
 namespace hccl {
 

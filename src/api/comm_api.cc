@@ -6,8 +6,8 @@
 #include "api/export.h"
 #include "api/guard.h"
 #include "backends/loader.h"
+#include "base/log.h"
 #include "core/group.h"
-#include "core/log.h"
 #include "core/split.h"
 
 using namespace hccl;
@@ -68,7 +68,8 @@ NCCL_API ncclResult_t ncclGetUniqueId(ncclUniqueId* uniqueId) {
   return guarded(nullptr, [&] {
     if (uniqueId == nullptr) return reject(Status::InvalidArgument, "ncclGetUniqueId: uniqueId is NULL");
     logVersionOnce();
-    return createUniqueId(reinterpret_cast<uint8_t*>(uniqueId->internal), Config::fromEnvironment().timeoutSeconds);
+    const Config config = Config::fromEnvironment();
+    return createUniqueId(reinterpret_cast<uint8_t*>(uniqueId->internal), config.sockets, config.timeoutSeconds);
   });
 }
 NCCL_PROFILING_ALIAS(ncclGetUniqueId);
@@ -107,7 +108,7 @@ NCCL_API ncclResult_t ncclCommInitAll(ncclComm_t* comms, int ndev, const int* de
     Config config = Config::fromEnvironment();
     config.blocking = true;
     uint8_t idBytes[kUniqueIdBytes];
-    HCCL_TRY(createUniqueId(idBytes, config.timeoutSeconds));
+    HCCL_TRY(createUniqueId(idBytes, config.sockets, config.timeoutSeconds));
     UniqueIdContent id;
     HCCL_TRY(parseUniqueId(idBytes, &id));
     // Rank r on devlist[r], or on device r without a list, as NCCL; host ranks where the process

@@ -4,8 +4,8 @@
 
 #include <new>
 
+#include "base/error.h"
 #include "core/comm.h"
-#include "core/error.h"
 #include "nccl.h"
 
 namespace hccl {

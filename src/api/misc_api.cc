@@ -4,7 +4,7 @@
 #include "api/export.h"
 #include "api/guard.h"
 #include "backends/loader.h"
-#include "core/log.h"
+#include "base/log.h"
 
 using namespace hccl;
 

@@ -7,8 +7,8 @@
 #include <memory>
 #include <string>
 
-#include "core/datatype.h"
-#include "core/status.h"
+#include "base/datatype.h"
+#include "base/status.h"
 
 namespace hccl {
 

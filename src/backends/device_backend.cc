@@ -1,6 +1,6 @@
 #include "backends/device_backend.h"
 
-#include "core/log.h"
+#include "base/log.h"
 
 namespace hccl {
 

@@ -8,9 +8,9 @@
 #include <string>
 
 #include "backends/device_backend.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "core/params.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/params.h"
 
 namespace hccl {
 namespace {

@@ -6,7 +6,7 @@
 #pragma once
 
 #include "backends/backend.h"
-#include "core/status.h"
+#include "base/status.h"
 
 namespace hccl {
 

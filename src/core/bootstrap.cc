@@ -10,8 +10,8 @@
 #include <functional>
 #include <thread>
 
-#include "core/error.h"
-#include "core/log.h"
+#include "base/error.h"
+#include "base/log.h"
 
 namespace hccl {
 namespace {
@@ -90,13 +90,13 @@ void serveRoot(Socket listener, UniqueIdContent id, double timeoutSeconds) {
 
 }  // namespace
 
-Status createUniqueId(uint8_t id[kUniqueIdBytes], double timeoutSeconds) {
+Status createUniqueId(uint8_t id[kUniqueIdBytes], const SocketSettings& sockets, double timeoutSeconds) {
   UniqueIdContent content{};
   content.magic = kIdMagic;
   if (getrandom(content.secret, kSecretBytes, 0) != static_cast<ssize_t>(kSecretBytes))
     return fail(Status::SystemError, "getrandom failed: %s", strerror(errno));
   std::string ifname;
-  HCCL_TRY(findLocalAddress(&content.root, &ifname));
+  HCCL_TRY(findLocalAddress(sockets, &content.root, &ifname));
   Socket listener;
   HCCL_TRY(listener.listen(&content.root));
   HCCL_INFO(Bootstrap, "bootstrap root listening on %s (%s)", content.root.str().c_str(), ifname.c_str());
@@ -125,12 +125,12 @@ uint64_t localHostHash() {
   return std::hash<std::string>{}(identity);
 }
 
-Status bootstrap(const UniqueIdContent& id, int rank, int nranks, PeerInfo self,
+Status bootstrap(const UniqueIdContent& id, int rank, int nranks, PeerInfo self, const SocketSettings& sockets,
                  double timeoutSeconds, BootstrapResult* out) {
   Deadline deadline = deadlineIn(timeoutSeconds);
   // Our listener, on the same address family as the root.
   std::string ifname;
-  HCCL_TRY(findLocalAddress(&self.listenAddress, &ifname));
+  HCCL_TRY(findLocalAddress(sockets, &self.listenAddress, &ifname));
   Socket listener;
   HCCL_TRY(listener.listen(&self.listenAddress));
 

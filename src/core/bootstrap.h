@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/socket.h"
+#include "transport/socket.h"
 
 namespace hccl {
 
@@ -38,7 +38,7 @@ struct PeerInfo {
 
 // Fills `id` and starts the root server thread, which serves one communicator's creation and
 // exits (or gives up after `timeoutSeconds`).
-Status createUniqueId(uint8_t id[kUniqueIdBytes], double timeoutSeconds);
+Status createUniqueId(uint8_t id[kUniqueIdBytes], const SocketSettings& sockets, double timeoutSeconds);
 Status parseUniqueId(const uint8_t id[kUniqueIdBytes], UniqueIdContent* out);
 
 // This machine's identity for "same host" decisions: host name, boot id and network namespace.
@@ -51,7 +51,7 @@ struct BootstrapResult {
 
 // Runs this rank's side of the bootstrap: exchange PeerInfo through the root, then a connected,
 // authenticated socket to every peer.
-Status bootstrap(const UniqueIdContent& id, int rank, int nranks, PeerInfo self,
+Status bootstrap(const UniqueIdContent& id, int rank, int nranks, PeerInfo self, const SocketSettings& sockets,
                  double timeoutSeconds, BootstrapResult* out);
 
 }  // namespace hccl

@@ -4,8 +4,8 @@
 #include <map>
 
 #include "backends/backend.h"
-#include "core/error.h"
-#include "core/log.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "topology/discover.h"
 #include "topology/topology_file.h"
 

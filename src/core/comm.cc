@@ -8,10 +8,10 @@
 #include <random>
 
 #include "backends/loader.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "core/cluster_topology.h"
 #include "core/device_queue.h"
-#include "core/error.h"
-#include "core/log.h"
 #include "transport/shm/shm_link.h"
 #include "transport/tcp/tcp_link.h"
 
@@ -54,7 +54,7 @@ Status Communicator::init(const UniqueIdContent& id) {
   gethostname(self.hostname, sizeof(self.hostname) - 1);
   BootstrapResult boot;
   setSocketAbortFlag(&abortFlag_);
-  Status s = bootstrap(id, rank_, nranks_, self, config_.timeoutSeconds, &boot);
+  Status s = bootstrap(id, rank_, nranks_, self, config_.sockets, config_.timeoutSeconds, &boot);
   if (!failed(s)) s = buildClusterTopology(rank_, boot.peers, boot.connections, {}, config_.timeoutSeconds, &topology_);
   if (!failed(s)) schedules_.setTopology(&topology_);
   if (!failed(s)) s = connectLinks(boot);

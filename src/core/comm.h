@@ -12,9 +12,9 @@
 #include <vector>
 
 #include "backends/backend.h"
+#include "base/datatype.h"
 #include "core/bootstrap.h"
 #include "core/config.h"
-#include "core/datatype.h"
 #include "core/schedule_chooser.h"
 #include "topology/topology.h"
 #include "transport/messenger.h"

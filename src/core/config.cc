@@ -1,7 +1,7 @@
 #include "core/config.h"
 
-#include "core/log.h"
-#include "core/params.h"
+#include "base/log.h"
+#include "base/params.h"
 
 namespace hccl {
 namespace {
@@ -18,6 +18,10 @@ StringParam algoParam("ALGO", "",
                       "force an AllReduce schedule: ring, tree, rd (recursive doubling), rhd (halving-doubling), "
                       "hierarchical or weighted");
 IntParam blockingParam("COMM_BLOCKING", -1, "0/1 overrides ncclConfig_t.blocking");
+StringParam socketIfnameParam("SOCKET_IFNAME", "", "network interfaces for sockets (prefix; ^ excludes; = exact)");
+StringParam socketFamilyParam("SOCKET_FAMILY", "", "AF_INET or AF_INET6 to restrict socket addresses");
+StringParam fp8FormatParam("FP8_FORMAT", "ocp",
+                           "encoding of this rank's fp8 buffers: ocp (NVIDIA, gfx950) or fnuz (MI300)", false);
 
 }  // namespace
 
@@ -40,7 +44,10 @@ Config Config::fromEnvironment() {
   if (!algo.empty() && !parseAlgorithm(algo, &c.allReduceAlgorithm))
     HCCL_WARN("NCCL_ALGO=%s is not an hccl schedule (ring, tree, rd, rhd, hierarchical, weighted); choosing by size",
               algo.c_str());
-  c.fp8Encoding = fp8EncodingFromEnvironment();
+  const std::string fp8 = fp8FormatParam.get();
+  if (!parseFp8Encoding(fp8, &c.fp8Encoding))
+    HCCL_WARN("HCCL_FP8_FORMAT=%s is neither ocp nor fnuz; using ocp", fp8.c_str());
+  c.sockets = {socketIfnameParam.get(), socketFamilyParam.get()};
   int64_t b = blockingParam.get();
   if (b == 0 || b == 1) c.blocking = b == 1;
   return c;

@@ -6,7 +6,8 @@
 #include <string>
 
 #include "algorithms/planner.h"
-#include "core/fp8_encoding.h"
+#include "base/fp8_encoding.h"
+#include "transport/socket.h"
 
 namespace hccl {
 
@@ -25,6 +26,7 @@ struct Config {
   size_t eagerWindow() const;
   std::string commName;
   std::string netName;
+  SocketSettings sockets;                          // NCCL_SOCKET_IFNAME, NCCL_SOCKET_FAMILY
 
   // The environment's values (HCCL_* over NCCL_*); API fields are applied on top.
   static Config fromEnvironment();

@@ -1,7 +1,7 @@
 #include "core/device_copier.h"
 
 #include "backends/device_backend.h"
-#include "core/log.h"
+#include "base/log.h"
 
 namespace hccl {
 

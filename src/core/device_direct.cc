@@ -9,11 +9,11 @@
 #include <random>
 
 #include "backends/device_backend.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/params.h"
 #include "core/comm.h"
 #include "core/device_pieces.h"
-#include "core/error.h"
-#include "core/log.h"
-#include "core/params.h"
 
 namespace hccl {
 namespace {

@@ -5,7 +5,7 @@
 #include <algorithm>
 
 #include "backends/device_backend.h"
-#include "core/error.h"
+#include "base/error.h"
 
 namespace hccl {
 

@@ -5,10 +5,10 @@
 #include <cstring>
 
 #include "backends/device_backend.h"
+#include "base/log.h"
+#include "base/params.h"
 #include "core/comm.h"
 #include "core/executor.h"
-#include "core/log.h"
-#include "core/params.h"
 
 namespace hccl {
 namespace {

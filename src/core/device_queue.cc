@@ -7,10 +7,10 @@
 #include <chrono>
 
 #include "backends/device_backend.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "core/comm.h"
-#include "core/error.h"
 #include "core/executor.h"
-#include "core/log.h"
 
 namespace hccl {
 namespace {

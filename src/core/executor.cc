@@ -7,9 +7,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/cpu_relax.h"
+#include "base/error.h"
+#include "base/log.h"
 #include "core/comm.h"
-#include "core/error.h"
-#include "core/log.h"
 
 namespace hccl {
 namespace {
@@ -232,7 +233,7 @@ class Runner {
   // Nothing moved: back off, look for dead peers, and give up after the timeout.
   void wait(int idleRounds) {
     if (!oversubscribed_ && idleRounds % kClockCheckRounds != 0) {
-      __builtin_ia32_pause();
+      cpuRelax();
       return;
     }
     Clock::time_point now = Clock::now();

@@ -5,9 +5,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/error.h"
 #include "core/comm.h"
 #include "core/device_queue.h"
-#include "core/error.h"
 #include "core/executor.h"
 #include "topology/cost_model.h"
 

@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "backends/device_backend.h"
-#include "core/log.h"
+#include "base/log.h"
 
 namespace hccl {
 

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "backends/common/device_runtime.h"
-#include "core/status.h"
+#include "base/status.h"
 
 namespace hccl {
 

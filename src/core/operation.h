@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "algorithms/planner.h"
-#include "core/datatype.h"
+#include "base/datatype.h"
 #include "transport/messenger.h"
 
 namespace hccl {

@@ -1,6 +1,6 @@
 #include "core/schedule_chooser.h"
 
-#include "core/log.h"
+#include "base/log.h"
 
 namespace hccl {
 namespace {

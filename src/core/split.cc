@@ -5,7 +5,7 @@
 #include <memory>
 #include <vector>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "core/group.h"
 
 namespace hccl {
@@ -51,7 +51,7 @@ Status splitCommunicator(Communicator* parent, int color, int key, const Config&
       if (members[r].color == color) leader = false;
   }
   uint8_t myId[kUniqueIdBytes] = {};
-  if (leader) HCCL_TRY(createUniqueId(myId, config.timeoutSeconds));
+  if (leader) HCCL_TRY(createUniqueId(myId, config.sockets, config.timeoutSeconds));
   std::vector<uint8_t> ids(static_cast<size_t>(n) * kUniqueIdBytes);
   HCCL_TRY(allGather(parent, myId, ids.data(), kUniqueIdBytes));
   if (color == kSplitNoColor) return Status::Success;

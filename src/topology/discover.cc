@@ -10,9 +10,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/error.h"
-#include "core/log.h"
-#include "core/params.h"
+#include "base/error.h"
+#include "base/log.h"
+#include "base/params.h"
 #include "topology/topology_file.h"
 
 #ifdef HCCL_HAVE_HWLOC

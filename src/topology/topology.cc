@@ -6,7 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
-#include "core/error.h"
+#include "base/error.h"
 
 namespace hccl::topo {
 namespace {

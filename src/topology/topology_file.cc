@@ -9,7 +9,7 @@
 #include <initializer_list>
 #include <unordered_map>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "topology/json.h"
 
 namespace hccl::topo {

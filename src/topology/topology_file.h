@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/status.h"
+#include "base/status.h"
 #include "topology/topology.h"
 
 namespace hccl::topo {

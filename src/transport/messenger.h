@@ -23,7 +23,7 @@
 #include <vector>
 
 #include "backends/backend.h"
-#include "core/datatype.h"
+#include "base/datatype.h"
 #include "transport/async_copier.h"
 #include "transport/transport.h"
 

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "test_device.h"
 #include "mp_data.h"
 #include "mp_harness.h"
+#include "test_device.h"
 
 namespace {
 

@@ -10,8 +10,8 @@
 #include <thread>
 #include <vector>
 
-#include "test_device.h"
 #include "mp_harness.h"
+#include "test_device.h"
 
 namespace {
 

@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "test_device.h"
 #include "mp_harness.h"
+#include "test_device.h"
 
 namespace {
 

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "backends/common/float_convert.h"
-#include "core/fp8_encoding.h"
+#include "base/fp8_encoding.h"
 
 namespace hccl {
 namespace {

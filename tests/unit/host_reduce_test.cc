@@ -13,7 +13,7 @@
 
 #include "backends/backend.h"
 #include "backends/host/host_kernels.h"
-#include "core/datatype.h"
+#include "base/datatype.h"
 #include "host_reference.h"
 
 namespace hccl {

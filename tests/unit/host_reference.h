@@ -9,7 +9,7 @@
 #include <random>
 #include <vector>
 
-#include "core/datatype.h"
+#include "base/datatype.h"
 
 namespace hccl {
 namespace ref {

@@ -8,8 +8,8 @@
 #include <tuple>
 #include <vector>
 
-#include "algorithms/planner.h"
 #include "algorithms/blocks.h"
+#include "algorithms/planner.h"
 #include "algorithms/schedules.h"
 
 namespace hccl {

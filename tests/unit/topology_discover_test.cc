@@ -8,7 +8,7 @@
 #include <fstream>
 #include <string>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "topology/discover.h"
 #include "topology/topology_file.h"
 

@@ -7,7 +7,7 @@
 #include <random>
 #include <string>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "topology/topology_file.h"
 
 namespace hccl::topo {

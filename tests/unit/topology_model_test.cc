@@ -5,7 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "topology/topology.h"
 
 namespace hccl::topo {

@@ -18,11 +18,11 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "core/config.h"
-#include "core/socket.h"
-#include "core/status.h"
 #include "transport/messenger.h"
 #include "transport/shm/shm_link.h"
+#include "transport/socket.h"
 #include "transport/tcp/tcp_link.h"
 
 namespace hccl {

@@ -8,13 +8,13 @@
 #include <string>
 
 #include "backends/backend.h"
+#include "base/error.h"
+#include "base/params.h"
 #include "core/bootstrap.h"
 #include "core/config.h"
-#include "core/error.h"
-#include "core/params.h"
-#include "core/socket.h"
 #include "topology/discover.h"
 #include "topology/topology_file.h"
+#include "transport/socket.h"
 
 namespace {
 
@@ -36,7 +36,7 @@ void printMachine() {
   int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : -1;
   hccl::SocketAddress address;
   std::string interfaceName;
-  bool haveAddress = !hccl::failed(hccl::findLocalAddress(&address, &interfaceName));
+  bool haveAddress = !hccl::failed(hccl::findLocalAddress(hccl::Config::fromEnvironment().sockets, &address, &interfaceName));
   hccl::Backend& backend = hccl::hostBackend();
   printf("hccl %s (NCCL ABI %d)\n", HCCL_VERSION_STRING, HCCL_NCCL_VERSION_CODE);
   printf("host         %s, %d usable cores, host hash %016llx\n", host, cores,

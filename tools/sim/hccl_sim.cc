@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "algorithms/planner.h"
-#include "core/status.h"
+#include "base/status.h"
 #include "topology/bound.h"
 #include "topology/cost_model.h"
 #include "topology/simulator.h"

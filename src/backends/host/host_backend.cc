@@ -7,7 +7,7 @@
 
 #include "backends/backend.h"
 #include "backends/host/host_kernels.h"
-#include "core/log.h"
+#include "base/log.h"
 
 namespace hccl {
 namespace host {

@@ -21,7 +21,7 @@
 
 #include <cstddef>
 
-#include "core/datatype.h"
+#include "base/datatype.h"
 
 namespace hccl {
 namespace host {

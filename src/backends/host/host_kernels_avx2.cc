@@ -17,7 +17,7 @@
 #include <type_traits>
 
 #include "backends/common/float_convert.h"
-#include "core/datatype.h"
+#include "base/datatype.h"
 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c")

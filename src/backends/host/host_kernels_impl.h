@@ -22,7 +22,7 @@
 #include "backends/common/float_convert.h"
 #include "backends/common/float_order.h"
 #include "backends/host/host_kernels.h"
-#include "core/datatype.h"
+#include "base/datatype.h"
 
 namespace hccl {
 namespace host {

@@ -5,8 +5,8 @@
 #include <deque>
 #include <memory>
 
-#include "core/socket.h"
 #include "transport/shm/shm_ring.h"
+#include "transport/socket.h"
 #include "transport/transport.h"
 
 namespace hccl {

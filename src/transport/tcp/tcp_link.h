@@ -3,7 +3,7 @@
 
 #include <vector>
 
-#include "core/socket.h"
+#include "transport/socket.h"
 #include "transport/transport.h"
 
 namespace hccl {

@@ -1,10 +1,10 @@
-#include "core/params.h"
+#include "base/params.h"
 
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 
-#include "core/log.h"
+#include "base/log.h"
 
 extern char** environ;
 

@@ -6,16 +6,13 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <chrono>
 #include <cstdint>
 #include <string>
 
-#include "core/status.h"
+#include "base/clock.h"
+#include "base/status.h"
 
 namespace hccl {
-
-using Clock = std::chrono::steady_clock;
-using Deadline = Clock::time_point;
 
 // A fixed-size, network-portable socket address (IPv4 or IPv6), as carried in ids and tables.
 struct SocketAddress {
@@ -30,10 +27,15 @@ struct SocketAddress {
   std::string str() const;
 };
 
-// The address this process advertises to peers: the interface NCCL_SOCKET_IFNAME selects
-// (prefix match; ^ excludes; = exact), else the first non-loopback interface that is up,
-// else loopback.
-Status findLocalAddress(SocketAddress* out, std::string* interfaceName);
+// Which interfaces and address family sockets may use (NCCL_SOCKET_IFNAME, NCCL_SOCKET_FAMILY).
+struct SocketSettings {
+  std::string interfaces;  // prefix list; ^ excludes; = exact; empty: any but lo and docker*
+  std::string family;      // "AF_INET", "AF_INET6", or empty for either
+};
+
+// The address this process advertises to peers: the interface `settings` selects, else the
+// first non-loopback interface that is up, else loopback.
+Status findLocalAddress(const SocketSettings& settings, SocketAddress* out, std::string* interfaceName);
 
 class Socket {
  public:
@@ -77,10 +79,5 @@ bool peerClosed(int fd);
 // Makes every socket wait of this thread give up (Status::Aborted) once *flag turns true; how
 // ncclCommAbort interrupts a communicator that is still bootstrapping. nullptr clears it.
 void setSocketAbortFlag(const std::atomic<bool>* flag);
-
-// The deadline `seconds` from now (HCCL_TIMEOUT's unit).
-inline Deadline deadlineIn(double seconds) {
-  return Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
-}
 
 }  // namespace hccl

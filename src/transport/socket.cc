@@ -1,4 +1,4 @@
-#include "core/socket.h"
+#include "transport/socket.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -11,14 +11,10 @@
 
 #include <cstring>
 
-#include "core/error.h"
-#include "core/params.h"
+#include "base/error.h"
 
 namespace hccl {
 namespace {
-
-StringParam socketIfname("SOCKET_IFNAME", "", "network interfaces for sockets (prefix; ^ excludes; = exact)");
-StringParam socketFamily("SOCKET_FAMILY", "", "AF_INET or AF_INET6 to restrict socket addresses");
 
 thread_local const std::atomic<bool>* tAbortFlag = nullptr;
 
@@ -119,9 +115,9 @@ std::string SocketAddress::str() const {
                             : std::string(text) + ":" + std::to_string(port);
 }
 
-Status findLocalAddress(SocketAddress* out, std::string* interfaceName) {
-  std::string spec = socketIfname.get();
-  std::string family = socketFamily.get();
+Status findLocalAddress(const SocketSettings& settings, SocketAddress* out, std::string* interfaceName) {
+  const std::string& spec = settings.interfaces;
+  const std::string& family = settings.family;
   int wantFamily = family == "AF_INET" ? AF_INET : family == "AF_INET6" ? AF_INET6 : AF_UNSPEC;
   InterfaceFilter filter(spec.empty() ? "^docker,lo" : spec);
   ifaddrs* list = nullptr;

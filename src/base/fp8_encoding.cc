@@ -1,18 +1,13 @@
-#include "core/fp8_encoding.h"
+#include "base/fp8_encoding.h"
 
 #include <strings.h>
 
 #include <array>
 #include <cmath>
 
-#include "core/log.h"
-#include "core/params.h"
 
 namespace hccl {
 namespace {
-
-StringParam fp8FormatParam("FP8_FORMAT", "ocp",
-                           "encoding of this rank's fp8 buffers: ocp (NVIDIA, gfx950) or fnuz (MI300)", false);
 
 // One 8-bit format: sign, `exponentBits`, `mantissaBits`, and how its special codes read.
 struct Format {
@@ -101,12 +96,9 @@ const Tables& tables() {
 
 }  // namespace
 
-Fp8Encoding fp8EncodingFromEnvironment() {
-  std::string text = fp8FormatParam.get();
-  if (strcasecmp(text.c_str(), "fnuz") == 0) return Fp8Encoding::Fnuz;
-  if (!text.empty() && strcasecmp(text.c_str(), "ocp") != 0)
-    HCCL_WARN("HCCL_FP8_FORMAT=%s is neither ocp nor fnuz; using ocp", text.c_str());
-  return Fp8Encoding::Ocp;
+bool parseFp8Encoding(const std::string& text, Fp8Encoding* out) {
+  *out = strcasecmp(text.c_str(), "fnuz") == 0 ? Fp8Encoding::Fnuz : Fp8Encoding::Ocp;
+  return text.empty() || strcasecmp(text.c_str(), "fnuz") == 0 || strcasecmp(text.c_str(), "ocp") == 0;
 }
 
 const char* fp8EncodingName(Fp8Encoding encoding) { return encoding == Fp8Encoding::Fnuz ? "fnuz" : "ocp"; }

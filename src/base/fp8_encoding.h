@@ -12,15 +12,16 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 
-#include "core/datatype.h"
+#include "base/datatype.h"
 
 namespace hccl {
 
 enum class Fp8Encoding : uint8_t { Ocp, Fnuz };
 
-// Reads HCCL_FP8_FORMAT ("ocp", the default, or "fnuz").
-Fp8Encoding fp8EncodingFromEnvironment();
+// "ocp" or "fnuz" (any case; empty reads as ocp). False, with *out = Ocp, for anything else.
+bool parseFp8Encoding(const std::string& text, Fp8Encoding* out);
 const char* fp8EncodingName(Fp8Encoding encoding);
 
 // The byte-to-byte map from one encoding of `type` (Float8e4m3 or Float8e5m2) to the other.

@@ -1,9 +1,9 @@
-#include "core/error.h"
+#include "base/error.h"
 
 #include <cstdarg>
 #include <cstdio>
 
-#include "core/log.h"
+#include "base/log.h"
 
 namespace hccl {
 namespace {
