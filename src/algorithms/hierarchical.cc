@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "algorithms/blocks.h"
+#include "algorithms/plan_shape.h"
 #include "algorithms/schedules.h"
 
 namespace hccl {
@@ -79,14 +80,32 @@ size_t chunkCount(const CollArgs& a, uint32_t tagsPerChunk) {
   return std::clamp<size_t>(chunks, 1, std::max<size_t>(limit, 1));
 }
 
+// How planRails cuts the call: the same on every rank.
+struct RailShape {
+  Rails rails;
+  std::vector<int> pieces;  // per rail member: transfers its share travels in (Weighted)
+  uint32_t interTags = 0;   // tags of the exchange across nodes, per chunk
+  std::vector<size_t> counts;
+};
+
+RailShape railShape(const CollArgs& a, bool weighted) {
+  RailShape s;
+  s.rails = railsOf(a);
+  const int nodes = s.rails.rail.size();
+  s.pieces = sharePieces(s.rails.shares, static_cast<size_t>(nodes));
+  const uint32_t maxPieces = static_cast<uint32_t>(*std::max_element(s.pieces.begin(), s.pieces.end()));
+  s.interTags = weighted ? 2 * std::max(maxPieces, 1u) : 2 * static_cast<uint32_t>(nodes);
+  s.counts = pipelineCounts(a.count, chunkCount(a, s.interTags + 2));
+  return s;
+}
+
 Plan planRails(const CollArgs& a, bool weighted) {
-  const Rails rails = railsOf(a);
+  const RailShape shape = railShape(a, weighted);
+  const Rails& rails = shape.rails;
+  const std::vector<int>& pieces = shape.pieces;
+  const std::vector<size_t>& counts = shape.counts;
   const int k = rails.local.size(), nodes = rails.rail.size();
-  const std::vector<int> pieces = sharePieces(rails.shares, static_cast<size_t>(nodes));
-  const uint32_t maxPieces = static_cast<uint32_t>(*std::max_element(pieces.begin(), pieces.end()));
-  const uint32_t interTags = weighted ? 2 * std::max(maxPieces, 1u) : 2 * static_cast<uint32_t>(nodes);
-  const uint32_t tagsPerChunk = interTags + 2;
-  const std::vector<size_t> counts = pipelineCounts(a.count, chunkCount(a, tagsPerChunk));
+  const uint32_t interTags = shape.interTags, tagsPerChunk = interTags + 2;
   std::vector<Plan> stages(counts.size());
   size_t offset = 0;
   for (size_t c = 0; c < counts.size(); offset += counts[c], ++c) {
@@ -130,5 +149,24 @@ Plan planHierarchicalAllReduce(const CollArgs& a) {
 }
 
 Plan planWeightedAllReduce(const CollArgs& a) { return planRails(a, true); }
+
+// Per chunk: the local reduce-scatter and all-gather send and receive to k - 1 ranks each; the
+// rail ring sends and receives in each of its 2 (n - 1) phases; the weighted exchange sends a
+// member's pieces of every other share (Q - q of them) and receives its own share's q pieces
+// from n - 1 members, both ways, which is most for the member of the largest share.
+RailPipeline railPipeline(const CollArgs& a, bool weighted) {
+  RailPipeline out;
+  const std::vector<std::vector<int>> nodes = nodeGroups(a);
+  for (const std::vector<int>& node : nodes)
+    if (!weighted && node.size() != nodes[0].size()) return out;
+  RailShape shape = railShape(a, weighted);
+  const size_t k = shape.rails.local.members.size(), n = shape.rails.rail.members.size();
+  size_t total = 0, most = 0;
+  for (int p : shape.pieces) total += static_cast<size_t>(p), most = std::max(most, static_cast<size_t>(p));
+  const size_t exchange = weighted ? 2 * (total - most) + 2 * (n - 1) * most : 4 * (n - 1);
+  out.busiestRankSteps = (4 * (k - 1) + exchange) * shape.counts.size();
+  out.counts = std::move(shape.counts);
+  return out;
+}
 
 }  // namespace hccl

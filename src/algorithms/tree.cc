@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "algorithms/blocks.h"
+#include "algorithms/plan_shape.h"
 #include "algorithms/schedules.h"
 
 namespace hccl {
@@ -99,6 +100,12 @@ void addTree(PlanBuilder& b, const Tree& tree, const std::vector<int>& rankAt, i
 
 }  // namespace
 
+size_t treeChunks(const CollArgs& a, int tree) {
+  const size_t half = ChunkSplit{a.count, 2}.size(static_cast<size_t>(tree));
+  const size_t chunks = a.chunkBytes == 0 ? 1 : (half * a.elemSize + a.chunkBytes - 1) / a.chunkBytes;
+  return std::clamp<size_t>(chunks, 1, std::min(kMaxChunks, std::max<size_t>(half, 1)));
+}
+
 Plan planTreeAllReduce(const CollArgs& a) {
   Plan plan;
   PlanBuilder b(&plan);
@@ -117,10 +124,7 @@ Plan planTreeAllReduce(const CollArgs& a) {
       if (mapped == pos) v = p;
     }
     const Span half{halves.offset(t), halves.size(t), a.elemSize};
-    const size_t bytes = half.bytes(half.count);
-    size_t chunks = a.chunkBytes == 0 ? 1 : (bytes + a.chunkBytes - 1) / a.chunkBytes;
-    chunks = std::clamp<size_t>(chunks, 1, std::min(kMaxChunks, std::max<size_t>(half.count, 1)));
-    addTree(b, tree, rankAt, v, half, chunks, t);
+    addTree(b, tree, rankAt, v, half, treeChunks(a, static_cast<int>(t)), t);
   }
   // Local steps must run before the phase's transfers.
   for (Phase& phase : plan.phases)

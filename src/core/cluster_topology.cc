@@ -7,7 +7,8 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "topology/discover.h"
-#include "topology/topology_file.h"
+#include "topology/node_record.h"
+#include "topology/topology_writer.h"
 
 namespace hccl {
 namespace {
@@ -96,17 +97,16 @@ Status assemble(const std::vector<PeerInfo>& peers, const std::vector<Record>& r
 }  // namespace
 
 Status buildClusterTopology(int rank, const std::vector<PeerInfo>& peers, std::vector<Socket>& connections,
-                            const std::vector<topo::Gpu>& localGpus, double timeoutSeconds,
-                            topo::Topology* out) {
+                            const std::vector<topo::Gpu>& localGpus, const Config& config, topo::Topology* out) {
   const int nranks = static_cast<int>(peers.size());
   topo::Topology local;
   bool fromFile = false;
-  HCCL_TRY(topo::loadOrDiscover(nranks, localGpus, &local, &fromFile));
+  HCCL_TRY(topo::loadOrDiscover(config.topologyFile, nranks, localGpus, &local, &fromFile));
   Record mine;
   if (fromFile) mine.source = std::hash<std::string>{}(topo::topologyToJson(local)) | 1;
   else mine.node = topo::encodeNode(local.nodes[0]);
   std::vector<Record> all;
-  HCCL_TRY(exchange(rank, connections, mine, timeoutSeconds, &all));
+  HCCL_TRY(exchange(rank, connections, mine, config.timeoutSeconds, &all));
   for (int r = 0; r < nranks; ++r)
     if (all[r].source != mine.source)
       return fail(Status::InvalidUsage,
@@ -116,7 +116,7 @@ Status buildClusterTopology(int rank, const std::vector<PeerInfo>& peers, std::v
   else HCCL_TRY(assemble(peers, all, out));
   HCCL_INFO(Graph, "topology: %zu nodes, %d ranks%s", out->nodes.size(), out->nranks(),
             out->heterogeneousNetwork() ? ", heterogeneous network" : "");
-  if (rank == 0) HCCL_TRY(topo::dumpTopologyIfRequested(*out));
+  if (rank == 0) HCCL_TRY(topo::dumpTopology(config.topologyDumpFile, *out));
   return Status::Success;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/bootstrap.h"
+#include "core/config.h"
 #include "topology/topology.h"
 
 namespace hccl {
@@ -13,7 +14,6 @@ namespace hccl {
 // `peers` and `connections` as bootstrap() returned them; `localGpus` what this rank's backend
 // found. Fails (on every rank) when ranks disagree on where the topology comes from.
 Status buildClusterTopology(int rank, const std::vector<PeerInfo>& peers, std::vector<Socket>& connections,
-                            const std::vector<topo::Gpu>& localGpus, double timeoutSeconds,
-                            topo::Topology* out);
+                            const std::vector<topo::Gpu>& localGpus, const Config& config, topo::Topology* out);
 
 }  // namespace hccl

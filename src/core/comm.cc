@@ -55,7 +55,7 @@ Status Communicator::init(const UniqueIdContent& id) {
   BootstrapResult boot;
   setSocketAbortFlag(&abortFlag_);
   Status s = bootstrap(id, rank_, nranks_, self, config_.sockets, config_.timeoutSeconds, &boot);
-  if (!failed(s)) s = buildClusterTopology(rank_, boot.peers, boot.connections, {}, config_.timeoutSeconds, &topology_);
+  if (!failed(s)) s = buildClusterTopology(rank_, boot.peers, boot.connections, {}, config_, &topology_);
   if (!failed(s)) schedules_.setTopology(&topology_);
   if (!failed(s)) s = connectLinks(boot);
   setSocketAbortFlag(nullptr);

@@ -15,7 +15,7 @@
 #include "base/datatype.h"
 #include "core/bootstrap.h"
 #include "core/config.h"
-#include "core/schedule_chooser.h"
+#include "tuning/schedule_chooser.h"
 #include "topology/topology.h"
 #include "transport/messenger.h"
 
@@ -58,7 +58,7 @@ class Communicator {
   // The cluster graph every rank of this communicator agrees on (core/cluster_topology.h).
   const topo::Topology& topology() const { return topology_; }
   // Which schedule each collective runs here, chosen on that topology.
-  ScheduleChooser& schedules() { return schedules_; }
+  tuning::ScheduleChooser& schedules() { return schedules_; }
   Messenger* messenger(int peer) { return messengers_[peer].get(); }
   // More ranks on this host than cores this process may run on: idle waits must yield.
   bool oversubscribed() const { return oversubscribed_; }
@@ -111,7 +111,7 @@ class Communicator {
   Backend* backend_;
   std::vector<PeerInfo> peers_;
   topo::Topology topology_;
-  ScheduleChooser schedules_;
+  tuning::ScheduleChooser schedules_;
   std::vector<std::unique_ptr<Messenger>> messengers_;
   std::atomic<int> state_{static_cast<int>(Status::InProgress)};
   std::atomic<bool> abortFlag_{false};

@@ -20,6 +20,9 @@ StringParam algoParam("ALGO", "",
 IntParam blockingParam("COMM_BLOCKING", -1, "0/1 overrides ncclConfig_t.blocking");
 StringParam socketIfnameParam("SOCKET_IFNAME", "", "network interfaces for sockets (prefix; ^ excludes; = exact)");
 StringParam socketFamilyParam("SOCKET_FAMILY", "", "AF_INET or AF_INET6 to restrict socket addresses");
+// NCCL_TOPO_FILE and NCCL_TOPO_DUMP_FILE name NCCL's XML files, which hccl does not read: no alias.
+StringParam topoFileParam("TOPO_FILE", "", "topology file (JSON, docs/topology.md) used instead of discovery", false);
+StringParam topoDumpParam("TOPO_DUMP_FILE", "", "file to write the communicator's topology to (JSON)", false);
 StringParam fp8FormatParam("FP8_FORMAT", "ocp",
                            "encoding of this rank's fp8 buffers: ocp (NVIDIA, gfx950) or fnuz (MI300)", false);
 
@@ -48,6 +51,8 @@ Config Config::fromEnvironment() {
   if (!parseFp8Encoding(fp8, &c.fp8Encoding))
     HCCL_WARN("HCCL_FP8_FORMAT=%s is neither ocp nor fnuz; using ocp", fp8.c_str());
   c.sockets = {socketIfnameParam.get(), socketFamilyParam.get()};
+  c.topologyFile = topoFileParam.get();
+  c.topologyDumpFile = topoDumpParam.get();
   int64_t b = blockingParam.get();
   if (b == 0 || b == 1) c.blocking = b == 1;
   return c;

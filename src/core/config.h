@@ -27,6 +27,8 @@ struct Config {
   std::string commName;
   std::string netName;
   SocketSettings sockets;                          // NCCL_SOCKET_IFNAME, NCCL_SOCKET_FAMILY
+  std::string topologyFile;                        // HCCL_TOPO_FILE: used instead of discovery
+  std::string topologyDumpFile;                    // HCCL_TOPO_DUMP_FILE: rank 0 writes the topology
 
   // The environment's values (HCCL_* over NCCL_*); API fields are applied on top.
   static Config fromEnvironment();

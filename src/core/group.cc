@@ -9,7 +9,7 @@
 #include "core/comm.h"
 #include "core/device_queue.h"
 #include "core/executor.h"
-#include "topology/cost_model.h"
+#include "tuning/cost_model.h"
 
 namespace hccl {
 namespace {
@@ -220,7 +220,7 @@ Status groupSimulateEnd(double* seconds) {
                     o->comm->rank(), statusName(o->comm->state()));
     auto it = std::find_if(perComm.begin(), perComm.end(), [&](const auto& e) { return e.first == o->comm; });
     if (it == perComm.end()) it = perComm.insert(perComm.end(), {o->comm, 0.0});
-    it->second += topo::estimateSeconds(o->args, o->comm->topology());
+    it->second += tuning::estimateSeconds(o->args, o->comm->topology());
   }
   *seconds = 0;
   for (const auto& e : perComm) *seconds = std::max(*seconds, e.second);

@@ -12,8 +12,8 @@
 
 #include "base/error.h"
 #include "base/log.h"
-#include "base/params.h"
 #include "topology/topology_file.h"
+#include "topology/topology_writer.h"
 
 #ifdef HCCL_HAVE_HWLOC
 #include <hwloc.h>
@@ -23,10 +23,6 @@ namespace hccl::topo {
 namespace {
 
 namespace fs = std::filesystem;
-
-// NCCL_TOPO_FILE and NCCL_TOPO_DUMP_FILE name NCCL's XML files, which hccl does not read: no alias.
-StringParam topoFileParam("TOPO_FILE", "", "topology file (JSON, docs/topology.md) used instead of discovery", false);
-StringParam topoDumpParam("TOPO_DUMP_FILE", "", "file to write the communicator's topology to (JSON)", false);
 
 // The first line of a small sysfs file, or "" when it cannot be read (many attributes of
 // virtual devices fail with EINVAL on read).
@@ -226,11 +222,8 @@ Topology singleNodeTopology(Node node) {
   return t;
 }
 
-std::string topologyFileSetting() { return topoFileParam.get(); }
-std::string topologyDumpSetting() { return topoDumpParam.get(); }
-
-Status loadOrDiscover(int nranks, const std::vector<Gpu>& localGpus, Topology* out, bool* fromFile) {
-  std::string path = topologyFileSetting();
+Status loadOrDiscover(const std::string& path, int nranks, const std::vector<Gpu>& localGpus, Topology* out,
+                      bool* fromFile) {
   *fromFile = !path.empty();
   if (path.empty()) {
     Node node;
@@ -250,8 +243,7 @@ Status loadOrDiscover(int nranks, const std::vector<Gpu>& localGpus, Topology* o
   return Status::Success;
 }
 
-Status dumpTopologyIfRequested(const Topology& topology) {
-  std::string path = topologyDumpSetting();
+Status dumpTopology(const std::string& path, const Topology& topology) {
   if (path.empty()) return Status::Success;
   std::ofstream file(path, std::ios::trunc);
   file << topologyToJson(topology);

@@ -31,18 +31,14 @@ Status discoverFromSysfs(const std::string& sysRoot, Node* out);
 // A topology of one node holding one rank per GPU, or a single CPU rank when it has none.
 Topology singleNodeTopology(Node node);
 
-// The settings: HCCL_TOPO_FILE (use this file instead of discovery) and HCCL_TOPO_DUMP_FILE
-// (write the topology the communicator ended with). Empty when unset.
-std::string topologyFileSetting();
-std::string topologyDumpSetting();
+// At communicator init. With a topology file (HCCL_TOPO_FILE), *out is that file's topology,
+// which must hold `nranks` ranks, and *fromFile is true. Without one (empty path), *out holds one
+// node, this machine, and no ranks, and *fromFile is false: the caller exchanges
+// encodeNode(out->nodes[0]) with its peers and assembles the cluster.
+Status loadOrDiscover(const std::string& topologyFile, int nranks, const std::vector<Gpu>& localGpus, Topology* out,
+                      bool* fromFile);
 
-// At communicator init. With HCCL_TOPO_FILE set, *out is that file's topology, which must hold
-// `nranks` ranks, and *fromFile is true. Otherwise *out holds one node, this machine, and no
-// ranks, and *fromFile is false: the caller exchanges encodeNode(out->nodes[0]) with its peers
-// and assembles the cluster.
-Status loadOrDiscover(int nranks, const std::vector<Gpu>& localGpus, Topology* out, bool* fromFile);
-
-// With HCCL_TOPO_DUMP_FILE set, writes `topology` there as JSON (call it on one rank).
-Status dumpTopologyIfRequested(const Topology& topology);
+// Writes `topology` to `path` as JSON (HCCL_TOPO_DUMP_FILE); nothing when the path is empty.
+Status dumpTopology(const std::string& path, const Topology& topology);
 
 }  // namespace hccl::topo

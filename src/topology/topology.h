@@ -52,6 +52,8 @@ struct Node {
 
   // The node's network bandwidth each way: all NICs together.
   double networkGbps() const;
+  // Ranks a node holds when a topology file does not say: one per GPU, else one CPU rank.
+  int defaultRanks() const { return gpus.empty() ? 1 : static_cast<int>(gpus.size()); }
   // Checks this node's values (counts, bandwidths, latencies, NUMA ids); describes the first problem.
   Status validate() const;
 };

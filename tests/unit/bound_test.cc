@@ -3,10 +3,12 @@
 
 #include <numeric>
 
-#include "topology/bound.h"
+#include "tuning/bound.h"
 
-namespace hccl::topo {
+namespace hccl::tuning {
 namespace {
+
+using topo::Topology;
 
 // Every node's traffic S(1 + (n-2) f_i) must fit in B_i T.
 void expectFeasible(const std::vector<double>& bw, const AllReduceBound& b, double bytes) {
@@ -68,4 +70,4 @@ TEST(Bound, NoScheduleOfTheLinearProgramBeatsIt) {
 }
 
 }  // namespace
-}  // namespace hccl::topo
+}  // namespace hccl::tuning

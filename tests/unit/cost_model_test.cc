@@ -1,12 +1,15 @@
 // The cost model's choices, the communicator's schedule chooser and the NCCL_ALGO names.
 #include <gtest/gtest.h>
 
-#include "core/schedule_chooser.h"
+#include "tuning/schedule_chooser.h"
 #include "sim_cluster.h"
-#include "topology/cost_model.h"
+#include "tuning/cost_model.h"
 
-namespace hccl::topo {
+namespace hccl::tuning {
 namespace {
+
+using topo::makeCluster;
+using topo::Topology;
 
 CollArgs allReduce(int nranks, size_t bytes) {
   CollArgs a;
@@ -94,4 +97,4 @@ TEST(CostModel, AlgorithmNames) {
 }
 
 }  // namespace
-}  // namespace hccl::topo
+}  // namespace hccl::tuning

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "algorithms/blocks.h"
+#include "algorithms/plan_shape.h"
 #include "algorithms/planner.h"
 #include "algorithms/schedules.h"
 
@@ -388,6 +389,56 @@ TEST(Planners, PipelineEndsAreCutIntoSmallPieces) {
   EXPECT_EQ(counts, (std::vector<size_t>{25, 25, 50, 100, 200, 200, 200, 200, 200, 200, 100, 50, 25, 25}));
   EXPECT_EQ(pipelineCounts(800, 4), (std::vector<size_t>{200, 200, 200, 200}));
   EXPECT_EQ(pipelineCounts(800, 1), (std::vector<size_t>{800}));
+}
+
+// The rail planners describe their Plans (plan_shape.h) for the cost model: the busiest rank's
+// transfer steps are what its Plan holds, and every rank's Plan fits under that.
+TEST(Planners, RailPipelineDescribesThePlansItMakes) {
+  for (bool weighted : {false, true})
+    for (int n : {4, 6, 8, 12})
+      for (const PlanLayout& layout : layoutsFor(n))
+        for (size_t chunk : {size_t{0}, size_t{40000}, size_t{100000}}) {
+          CollArgs a = weightedAllReduce(layout, n);
+          a.algorithm = weighted ? Algorithm::Weighted : Algorithm::Hierarchical;
+          a.chunkBytes = chunk;
+          a.count = 100000;  // pieces of at least 1,250 elements: no transfer of them is empty
+          const RailPipeline shape = railPipeline(a, weighted);
+          SCOPED_TRACE(std::string(weighted ? "weighted" : "hierarchical") + " n=" + std::to_string(n) +
+                       " nodes=" + std::to_string(layout.nodes.size()) + " chunk=" + std::to_string(chunk));
+          size_t covered = 0;
+          for (size_t c : shape.counts) covered += c;
+          size_t busiest = 0;
+          for (a.rank = 0; a.rank < n; ++a.rank) {
+            size_t steps = 0;
+            for (const Phase& ph : planCollective(a).phases)
+              for (const Step& s : ph.steps) steps += s.isTransfer() ? 1 : 0;
+            busiest = std::max(busiest, steps);
+          }
+          if (shape.counts.empty()) {  // hierarchical on unequal nodes: the ring
+            EXPECT_FALSE(weighted);
+            continue;
+          }
+          EXPECT_EQ(covered, a.count);
+          // Shares of zero leave whole exchanges empty, so the bound may exceed what is made.
+          const bool zeroShare = std::find(layout.nodeShares.begin(), layout.nodeShares.end(), 0.0) !=
+                                 layout.nodeShares.end();
+          if (weighted && zeroShare) EXPECT_LE(busiest, shape.busiestRankSteps);
+          else EXPECT_EQ(busiest, shape.busiestRankSteps);
+        }
+}
+
+TEST(Planners, TreeChunksFollowTheChunkSize) {
+  CollArgs a;
+  a.count = 1001;
+  a.elemSize = 4;
+  a.chunkBytes = 400;  // halves of 501 and 500 elements: 2004 and 2000 bytes
+  EXPECT_EQ(treeChunks(a, 0), 6u);
+  EXPECT_EQ(treeChunks(a, 1), 5u);
+  a.chunkBytes = 0;
+  EXPECT_EQ(treeChunks(a, 0), 1u);
+  a.count = 3;
+  a.chunkBytes = 1;
+  EXPECT_EQ(treeChunks(a, 0), 2u);  // never more chunks than elements
 }
 
 TEST(Planners, SplitCountsFollowsWeights) {

@@ -2,11 +2,14 @@
 #include <gtest/gtest.h>
 
 #include "sim_cluster.h"
-#include "topology/bound.h"
-#include "topology/simulator.h"
+#include "tuning/bound.h"
+#include "tuning/simulator.h"
 
-namespace hccl::topo {
+namespace hccl::tuning {
 namespace {
+
+using topo::makeCluster;
+using topo::Topology;
 
 CollArgs allReduce(const Topology& t, size_t bytes) {
   CollArgs a;
@@ -120,4 +123,4 @@ TEST(Simulator, WeightedNeverLosesToTheRingOnHomogeneousClusters) {
 }
 
 }  // namespace
-}  // namespace hccl::topo
+}  // namespace hccl::tuning

@@ -9,8 +9,12 @@
 #include <string>
 
 #include "base/error.h"
+#include "core/config.h"
 #include "topology/discover.h"
+#include "topology/node_record.h"
 #include "topology/topology_file.h"
+#include "topology/topology_render.h"
+#include "topology/topology_writer.h"
 
 namespace hccl::topo {
 namespace {
@@ -198,10 +202,9 @@ std::string examplePath(const std::string& name) {
 }
 
 TEST(TopologyDiscover, LoadOrDiscoverDiscoversByDefault) {
-  unsetenv("HCCL_TOPO_FILE");
   Topology t;
   bool fromFile = true;
-  ASSERT_EQ(loadOrDiscover(8, {}, &t, &fromFile), Status::Success) << threadLastError();
+  ASSERT_EQ(loadOrDiscover("", 8, {}, &t, &fromFile), Status::Success) << threadLastError();
   EXPECT_FALSE(fromFile);
   ASSERT_EQ(t.nodes.size(), 1u);
   EXPECT_TRUE(t.ranks.empty());
@@ -209,43 +212,44 @@ TEST(TopologyDiscover, LoadOrDiscoverDiscoversByDefault) {
 }
 
 TEST(TopologyDiscover, LoadOrDiscoverReadsTheTopologyFile) {
-  ScopedEnv file("HCCL_TOPO_FILE", examplePath("netns-4.json"));
-  EXPECT_EQ(topologyFileSetting(), examplePath("netns-4.json"));
+  const std::string file = examplePath("netns-4.json");
   Topology t;
   bool fromFile = false;
-  ASSERT_EQ(loadOrDiscover(4, {}, &t, &fromFile), Status::Success) << threadLastError();
+  ASSERT_EQ(loadOrDiscover(file, 4, {}, &t, &fromFile), Status::Success) << threadLastError();
   EXPECT_TRUE(fromFile);
   EXPECT_EQ(t.nranks(), 4);
-  EXPECT_EQ(loadOrDiscover(3, {}, &t, &fromFile), Status::InvalidArgument);
+  EXPECT_EQ(loadOrDiscover(file, 3, {}, &t, &fromFile), Status::InvalidArgument);
   EXPECT_NE(threadLastError().find("describes 4 ranks, but the communicator has 3"), std::string::npos)
       << threadLastError();
-  ScopedEnv missing("HCCL_TOPO_FILE", "/nonexistent.json");
-  EXPECT_EQ(loadOrDiscover(4, {}, &t, &fromFile), Status::InvalidArgument);
+  EXPECT_EQ(loadOrDiscover("/nonexistent.json", 4, {}, &t, &fromFile), Status::InvalidArgument);
+}
+
+TEST(TopologyDiscover, TheSettingsNameTheFiles) {
+  ScopedEnv file("HCCL_TOPO_FILE", examplePath("netns-4.json"));
+  ScopedEnv dump("HCCL_TOPO_DUMP_FILE", "/tmp/dump.json");
+  const Config config = Config::fromEnvironment();
+  EXPECT_EQ(config.topologyFile, examplePath("netns-4.json"));
+  EXPECT_EQ(config.topologyDumpFile, "/tmp/dump.json");
 }
 
 TEST(TopologyDiscover, NcclTopoFileIsNotOurs) {
   // NCCL_TOPO_FILE is NCCL's XML: hccl must not try to read it as its own.
   ScopedEnv nccl("NCCL_TOPO_FILE", "/some/nccl.xml");
   unsetenv("HCCL_TOPO_FILE");
-  EXPECT_EQ(topologyFileSetting(), "");
+  EXPECT_EQ(Config::fromEnvironment().topologyFile, "");
 }
 
 TEST(TopologyDiscover, DumpWritesWhatWasUsed) {
   Topology t;
   ASSERT_EQ(loadTopologyFile(examplePath("hetero-128.json"), &t), Status::Success);
-  unsetenv("HCCL_TOPO_DUMP_FILE");
-  EXPECT_EQ(dumpTopologyIfRequested(t), Status::Success);  // nothing asked: nothing written
+  EXPECT_EQ(dumpTopology("", t), Status::Success);  // nothing asked: nothing written
   std::string path = testing::TempDir() + "/hccl_topo_dump_" + std::to_string(getpid()) + ".json";
-  {
-    ScopedEnv dump("HCCL_TOPO_DUMP_FILE", path);
-    ASSERT_EQ(dumpTopologyIfRequested(t), Status::Success);
-  }
+  ASSERT_EQ(dumpTopology(path, t), Status::Success);
   Topology back;
   ASSERT_EQ(loadTopologyFile(path, &back), Status::Success) << threadLastError();
   EXPECT_EQ(topologyToJson(back), topologyToJson(t));
   std::remove(path.c_str());
-  ScopedEnv bad("HCCL_TOPO_DUMP_FILE", "/nonexistent/dir/dump.json");
-  EXPECT_EQ(dumpTopologyIfRequested(t), Status::SystemError);
+  EXPECT_EQ(dumpTopology("/nonexistent/dir/dump.json", t), Status::SystemError);
 }
 
 }  // namespace

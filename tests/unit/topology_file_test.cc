@@ -8,7 +8,10 @@
 #include <string>
 
 #include "base/error.h"
+#include "topology/node_record.h"
 #include "topology/topology_file.h"
+#include "topology/topology_render.h"
+#include "topology/topology_writer.h"
 
 namespace hccl::topo {
 namespace {

@@ -14,6 +14,8 @@
 #include "core/config.h"
 #include "topology/discover.h"
 #include "topology/topology_file.h"
+#include "topology/topology_render.h"
+#include "topology/topology_writer.h"
 #include "transport/socket.h"
 
 namespace {
@@ -53,7 +55,7 @@ enum class TopoFormat { None, Text, Json, Dot };
 
 // The topology to show: `file` when given, else HCCL_TOPO_FILE when set, else this machine.
 int printTopology(TopoFormat format, std::string file) {
-  if (file.empty()) file = hccl::topo::topologyFileSetting();
+  if (file.empty()) file = hccl::Config::fromEnvironment().topologyFile;
   hccl::topo::Topology topology;
   if (!file.empty()) {
     if (hccl::failed(hccl::topo::loadTopologyFile(file, &topology))) {

@@ -14,15 +14,16 @@
 
 #include "algorithms/planner.h"
 #include "base/status.h"
-#include "topology/bound.h"
-#include "topology/cost_model.h"
-#include "topology/simulator.h"
 #include "topology/topology_file.h"
+#include "tuning/bound.h"
+#include "tuning/cost_model.h"
+#include "tuning/simulator.h"
 
 namespace {
 
 using namespace hccl;
 using namespace hccl::topo;
+using namespace hccl::tuning;
 
 constexpr size_t kElemSize = 4;  // float
 

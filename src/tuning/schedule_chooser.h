@@ -10,9 +10,9 @@
 
 #include "algorithms/layout.h"
 #include "algorithms/planner.h"
-#include "topology/cost_model.h"
+#include "tuning/cost_model.h"
 
-namespace hccl {
+namespace hccl::tuning {
 
 class ScheduleChooser {
  public:
@@ -29,7 +29,7 @@ class ScheduleChooser {
   const topo::Topology* topology_ = nullptr;
   PlanLayout layout_;
   std::mutex mutex_;  // a communicator's collectives may be issued from several threads
-  std::unordered_map<uint64_t, topo::Choice> choices_;
+  std::unordered_map<uint64_t, Choice> choices_;
 };
 
-}  // namespace hccl
+}  // namespace hccl::tuning

@@ -8,7 +8,7 @@
 
 #include "topology/topology.h"
 
-namespace hccl::topo {
+namespace hccl::tuning {
 
 struct AllReduceBound {
   double seconds = 0;          // the least time any schedule can take
@@ -19,14 +19,14 @@ struct AllReduceBound {
 // AllReduce of `bytes` over nodes with these network bandwidths (bytes per second each way).
 AllReduceBound allReduceBound(const std::vector<double>& nodeBytesPerSecond, double bytes);
 // The same for the nodes of `topology` that hold ranks (ranksByNode order).
-AllReduceBound allReduceBound(const Topology& topology, double bytes);
+AllReduceBound allReduceBound(const topo::Topology& topology, double bytes);
 
 // AllGather producing `bytes` on every rank (ReduceScatter consuming `bytes` is its mirror):
 // node i holds the fraction s_i of the data given by its ranks, must receive all the rest and
 // send its own at least once, so T = max_i max(1 - s_i, s_i) * bytes / B_i.
-double allGatherBoundSeconds(const Topology& topology, double bytes);
+double allGatherBoundSeconds(const topo::Topology& topology, double bytes);
 
 // Network bandwidth each way, bytes per second, of the nodes that hold ranks (ranksByNode order).
-std::vector<double> nodeBytesPerSecond(const Topology& topology);
+std::vector<double> nodeBytesPerSecond(const topo::Topology& topology);
 
-}  // namespace hccl::topo
+}  // namespace hccl::tuning

@@ -1,8 +1,8 @@
-#include "core/schedule_chooser.h"
+#include "tuning/schedule_chooser.h"
 
 #include "base/log.h"
 
-namespace hccl {
+namespace hccl::tuning {
 namespace {
 
 uint64_t keyOf(const CollArgs& args) {
@@ -15,14 +15,14 @@ uint64_t keyOf(const CollArgs& args) {
 void ScheduleChooser::setTopology(const topo::Topology* topology) {
   std::lock_guard<std::mutex> lock(mutex_);
   topology_ = topology;
-  layout_ = topology->nodes.size() > 1 ? topo::planLayout(*topology) : PlanLayout{};
+  layout_ = topology->nodes.size() > 1 ? planLayout(*topology) : PlanLayout{};
   choices_.clear();
 }
 
 Plan ScheduleChooser::plan(const CollArgs& args) {
   // One node (or no topology): the planners' own rule by size, with nothing to weigh.
   if (layout_.nodes.size() <= 1 || topology_->nranks() != args.nranks) return planCollective(args);
-  topo::Choice choice;
+  Choice choice;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     const uint64_t key = keyOf(args);
@@ -30,13 +30,13 @@ Plan ScheduleChooser::plan(const CollArgs& args) {
     if (found != choices_.end()) {
       choice = found->second;
     } else {
-      choice = topo::choose(args, *topology_);
+      choice = choose(args, *topology_);
       if (choices_.size() >= kMaxRemembered) choices_.clear();
       choices_.emplace(key, choice);
-      if (args.rank == 0) HCCL_INFO(Tune, "%s", topo::describeChoice(args, *topology_).c_str());
+      if (args.rank == 0) HCCL_INFO(Tune, "%s", describeChoice(args, *topology_).c_str());
     }
   }
-  return topo::planWithChoice(args, layout_, choice);
+  return planWithChoice(args, layout_, choice);
 }
 
-}  // namespace hccl
+}  // namespace hccl::tuning

@@ -32,9 +32,9 @@
 
 #include <string>
 
-#include "topology/cost_model.h"
+#include "tuning/cost_model.h"
 
-namespace hccl::topo {
+namespace hccl::tuning {
 
 struct SimOptions {
   bool railSymmetry = true;
@@ -51,7 +51,7 @@ struct SimResult {
 };
 
 // Times `args` (its rank is ignored) planned with `choice` on every rank of `topology`.
-SimResult simulateCollective(const Topology& topology, const CollArgs& args, const Choice& choice,
+SimResult simulateCollective(const topo::Topology& topology, const CollArgs& args, const Choice& choice,
                              const SimOptions& options = {});
 
-}  // namespace hccl::topo
+}  // namespace hccl::tuning

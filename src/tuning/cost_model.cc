@@ -1,13 +1,17 @@
-#include "topology/cost_model.h"
+#include "tuning/cost_model.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
 
 #include "algorithms/blocks.h"
-#include "topology/bound.h"
+#include "algorithms/plan_shape.h"
+#include "tuning/bound.h"
 
-namespace hccl::topo {
+namespace hccl::tuning {
+
+using topo::Node;
+using topo::Topology;
 namespace {
 
 // Nodes that look alike to the network (same per-rank NIC rate, same Weighted share) are
@@ -24,15 +28,14 @@ struct Links {
   double netLatency = 0;
   double minPortBps = 1e30;
   std::vector<NodeClass> classes;
-  double totalPieces = 0, maxPieces = 0;  // Weighted's pieces (sharePieces): all nodes', one node's most
 };
 
 Links linksOf(const Topology& t, const PlanLayout& layout) {
   Links l;
   const std::vector<std::vector<int>> groups = t.ranksByNode();
   const std::vector<int> pieces = sharePieces(layout.nodeShares, groups.size());
-  for (int p : pieces) l.totalPieces += p, l.maxPieces = std::max<double>(l.maxPieces, p);
-  const double totalPieces = l.totalPieces;
+  double totalPieces = 0;
+  for (int p : pieces) totalPieces += p;
   l.nranks = t.nranks();
   l.nodes = static_cast<int>(groups.size());
   l.netLatency = t.networkLatencyUs * 1e-6;
@@ -142,8 +145,9 @@ double doublingSeconds(const Links& l, double bytes, bool halving) {
   return total;
 }
 
-// Double binary tree: a rank inner in one tree and a leaf in the other sends about four pieces
-// a phase; chunks follow one phase apart, up then down 2H levels.
+// Double binary tree: each tree carries half the bytes in `chunks` chunks; a rank inner in one
+// tree and a leaf in the other sends about four pieces a phase; chunks follow one phase apart,
+// up then down 2H levels.
 double treeSeconds(const Links& l, double bytes, size_t chunks) {
   const double H = std::ceil(std::log2(std::max(l.nranks, 2))), piece = bytes / (2.0 * chunks);
   const bool net = l.nodes > 1;
@@ -171,42 +175,45 @@ double otherSeconds(const CollArgs& a, const Links& l) {
   }
 }
 
-double estimate(const CollArgs& a, const Links& l, Algorithm algorithm, int channels, size_t chunkBytes) {
+// The arguments the planner gets for one candidate: the call on the communicator's layout.
+CollArgs candidateArgs(const CollArgs& a, const PlanLayout& layout, Algorithm algorithm, int channels,
+                       size_t chunkBytes) {
+  CollArgs c = a;
+  c.layout = &layout;
+  c.algorithm = algorithm;
+  c.channels = channels;
+  c.chunkBytes = chunkBytes;
+  return c;
+}
+
+// The pieces the rail planners cut, in bytes, as they say (plan_shape.h).
+std::vector<double> pieceBytes(const RailPipeline& rails, size_t elemSize) {
+  std::vector<double> out;
+  for (size_t count : rails.counts) out.push_back(static_cast<double>(count * elemSize));
+  return out;
+}
+
+double estimate(const CollArgs& a, const Links& l, const PlanLayout& layout, Algorithm algorithm, int channels,
+                size_t chunkBytes) {
   if (a.kind != CollKind::AllReduce) return otherSeconds(a, l);
   const double bytes = static_cast<double>(a.count * a.elemSize);
   if (l.nranks <= 1 || bytes == 0) return 0;
-  const size_t chunks = chunkBytes == 0 ? 1 : std::max<size_t>(1, (a.count * a.elemSize + chunkBytes - 1) / chunkBytes);
-  // The pieces planRails cuts (hierarchical.cc), in bytes.
-  auto pieces = [&]() {
-    std::vector<double> out;
-    for (size_t count : pipelineCounts(a.count, std::min(chunks, std::max<size_t>(a.count, 1))))
-      out.push_back(static_cast<double>(count * a.elemSize));
-    return out;
-  };
+  const CollArgs planned = candidateArgs(a, layout, algorithm, channels, chunkBytes);
   switch (algorithm) {
     case Algorithm::RecursiveDoubling: return doublingSeconds(l, bytes, false);
     case Algorithm::HalvingDoubling: return doublingSeconds(l, bytes, true);
-    case Algorithm::Tree: return treeSeconds(l, bytes, chunks);
+    case Algorithm::Tree: return treeSeconds(l, bytes, treeChunks(planned, 0));
     case Algorithm::Hierarchical:
-      if (!l.equalNodes) return ringSeconds(l, bytes, channels);
-      return pipelineSeconds(railStages(l, false), pieces(), l);
-    case Algorithm::Weighted: return pipelineSeconds(railStages(l, true), pieces(), l);
+    case Algorithm::Weighted: {
+      const bool weighted = algorithm == Algorithm::Weighted;
+      const RailPipeline rails = railPipeline(planned, weighted);
+      if (rails.counts.empty()) return ringSeconds(l, bytes, channels);  // no rails: the ring
+      return pipelineSeconds(railStages(l, weighted), pieceBytes(rails, a.elemSize), l);
+    }
     case Algorithm::Auto:
     case Algorithm::Ring: break;
   }
   return ringSeconds(l, bytes, channels);
-}
-
-// Transfer steps in one rank's Plan (the busiest rank's), for the pipelined rail schedules.
-double planSteps(const Links& l, Algorithm algorithm, size_t pieces) {
-  const double k = l.equalNodes ? l.perNode : 1, n = l.equalNodes ? l.nodes : l.nranks;
-  double perPiece = 4 * (k - 1) + 4 * (n - 1);  // local stages and the rail ring
-  if (algorithm == Algorithm::Weighted) {
-    // Pieces of the whole exchange (Q) and of the busiest node (q): 2 (Q - q) + 2 (n - 1) q.
-    const double Q = l.equalNodes ? l.totalPieces : l.nranks, q = l.equalNodes ? l.maxPieces : 1;
-    perPiece = 4 * (k - 1) + 2 * (Q - q) + 2 * (n - 1) * q;
-  }
-  return perPiece * static_cast<double>(pieces);
 }
 
 std::string formatSeconds(double s) {
@@ -227,20 +234,22 @@ PlanLayout planLayout(const Topology& topology) {
 
 double estimateSchedule(const CollArgs& args, const Topology& topology, Algorithm algorithm, int channels,
                         size_t chunkBytes) {
-  return estimate(args, linksOf(topology, planLayout(topology)), algorithm, channels, chunkBytes);
+  const PlanLayout layout = planLayout(topology);
+  return estimate(args, linksOf(topology, layout), layout, algorithm, channels, chunkBytes);
 }
 
 Choice choose(const CollArgs& args, const Topology& topology) {
-  const Links l = linksOf(topology, planLayout(topology));
+  const PlanLayout layout = planLayout(topology);
+  const Links l = linksOf(topology, layout);
   const size_t bytes = args.count * args.elemSize;
   Choice best;
   best.seconds = -1;
   auto consider = [&](Algorithm algorithm, int channels, size_t chunkBytes) {
-    double seconds = estimate(args, l, algorithm, channels, chunkBytes);
+    double seconds = estimate(args, l, layout, algorithm, channels, chunkBytes);
     const bool pipelined = algorithm == Algorithm::Weighted || algorithm == Algorithm::Hierarchical;
     if (pipelined && chunkBytes != 0) {
-      const size_t chunks = (bytes + chunkBytes - 1) / chunkBytes;
-      if (planSteps(l, algorithm, pipelineCounts(args.count, chunks).size()) > kMaxPlanSteps) seconds = 1e30;
+      const CollArgs planned = candidateArgs(args, layout, algorithm, channels, chunkBytes);
+      if (railPipeline(planned, algorithm == Algorithm::Weighted).busiestRankSteps > kMaxPlanSteps) seconds = 1e30;
     }
     if (best.seconds < 0 || seconds < best.seconds) {
       best.algorithm = algorithm, best.channels = channels, best.chunkBytes = chunkBytes, best.seconds = seconds;
@@ -351,4 +360,4 @@ std::string describeChoice(const CollArgs& args, const Topology& topology) {
 
 double estimateSeconds(const CollArgs& args, const Topology& topology) { return choose(args, topology).seconds; }
 
-}  // namespace hccl::topo
+}  // namespace hccl::tuning

@@ -11,12 +11,15 @@
 // T = the larger, f_i = (B_i T / S - 1) / (n - 2) is >= 0 (as B_i T >= S) and sums to
 // (T sum B / S - n) / (n - 2) >= 1 (as T >= 2(n - 1) S / sum B); scaling every f_i down to sum 1
 // only lowers each node's traffic. With equal B_i it is the familiar 2(n - 1) S / (n B).
-#include "topology/bound.h"
+#include "tuning/bound.h"
 
 #include <algorithm>
 #include <numeric>
 
-namespace hccl::topo {
+namespace hccl::tuning {
+
+using topo::Node;
+using topo::Topology;
 
 AllReduceBound allReduceBound(const std::vector<double>& bandwidth, double bytes) {
   AllReduceBound out;
@@ -63,4 +66,4 @@ double allGatherBoundSeconds(const Topology& topology, double bytes) {
   return worst;
 }
 
-}  // namespace hccl::topo
+}  // namespace hccl::tuning

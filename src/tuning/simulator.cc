@@ -1,11 +1,15 @@
-#include "topology/simulator.h"
+#include "tuning/simulator.h"
 
 #include <algorithm>
 #include <limits>
 #include <queue>
 #include <unordered_map>
 
-namespace hccl::topo {
+namespace hccl::tuning {
+
+using topo::Node;
+using topo::RankPlace;
+using topo::Topology;
 namespace {
 
 constexpr uint32_t kSendBit = uint32_t{1} << 31;  // tags stay below 2^24
@@ -350,4 +354,4 @@ SimResult simulateCollective(const Topology& topology, const CollArgs& args, con
   return result;
 }
 
-}  // namespace hccl::topo
+}  // namespace hccl::tuning

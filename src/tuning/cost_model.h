@@ -15,7 +15,7 @@
 #include "algorithms/planner.h"
 #include "topology/topology.h"
 
-namespace hccl::topo {
+namespace hccl::tuning {
 
 struct Choice {
   Algorithm algorithm = Algorithm::Ring;
@@ -32,23 +32,23 @@ inline constexpr double kMaxPlanSteps = 100000;
 
 // The layout the planners follow on `topology`: nodes in order, each node's ranks contiguous in
 // the rings, and the Weighted shares from the AllReduce bound.
-PlanLayout planLayout(const Topology& topology);
+PlanLayout planLayout(const topo::Topology& topology);
 
 // The model's estimate for one schedule with these settings (seconds).
-double estimateSchedule(const CollArgs& args, const Topology& topology, Algorithm algorithm, int channels,
+double estimateSchedule(const CollArgs& args, const topo::Topology& topology, Algorithm algorithm, int channels,
                         size_t chunkBytes);
 
 // The best schedule for `args` (args.algorithm, when not Auto, fixes the planner).
-Choice choose(const CollArgs& args, const Topology& topology);
+Choice choose(const CollArgs& args, const topo::Topology& topology);
 
 // The Plan of `args` with `choice` and `layout` (a layout from planLayout of the same topology).
 Plan planWithChoice(const CollArgs& args, const PlanLayout& layout, const Choice& choice);
 
 // The choice in words, for NCCL_DEBUG=INFO: planner, why, and the rings or trees it uses.
-std::string describeChoice(const CollArgs& args, const Topology& topology);
+std::string describeChoice(const CollArgs& args, const topo::Topology& topology);
 
 // The model's time for `args` on `topology` with the schedule it would choose
 // (ncclGroupSimulateEnd).
-double estimateSeconds(const CollArgs& args, const Topology& topology);
+double estimateSeconds(const CollArgs& args, const topo::Topology& topology);
 
-}  // namespace hccl::topo
+}  // namespace hccl::tuning
