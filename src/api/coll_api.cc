@@ -6,8 +6,6 @@
 
 #include "api/export.h"
 #include "api/guard.h"
-#include "core/device_pieces.h"
-#include "core/device_queue.h"
 #include "core/group.h"
 
 using namespace hccl;
@@ -105,9 +103,6 @@ ncclResult_t run(ncclComm_t handle, const Call& call, cudaStream_t stream) {
     std::unique_ptr<Operation> op;
     HCCL_TRY(checkAndBuild(comm, call, &op));
     op->stream = stream;
-    // Whether the call runs in pieces depends on every rank's backend, known once init is done.
-    comm->joinInit();
-    if (hasDeviceRanks(*comm)) reservePieceTags(*op);
     return submit(std::move(op));
   });
 }

@@ -7,6 +7,7 @@
 #include "api/guard.h"
 #include "backends/loader.h"
 #include "base/log.h"
+#include "core/config.h"
 #include "core/group.h"
 #include "core/split.h"
 
@@ -44,7 +45,7 @@ Status initRank(ncclComm_t* out, int nranks, const uint8_t* idBytes, int rank, c
   if (nranks < 1) return reject(Status::InvalidArgument, "nranks must be at least 1, not %d", nranks);
   if (rank < 0 || rank >= nranks)
     return reject(Status::InvalidArgument, "rank %d is outside [0, %d)", rank, nranks);
-  Config config = Config::fromEnvironment();
+  Config config = configFromEnvironment();
   HCCL_TRY(applyConfig(user, &config));
   UniqueIdContent id;
   HCCL_TRY(parseUniqueId(idBytes, &id));
@@ -68,7 +69,7 @@ NCCL_API ncclResult_t ncclGetUniqueId(ncclUniqueId* uniqueId) {
   return guarded(nullptr, [&] {
     if (uniqueId == nullptr) return reject(Status::InvalidArgument, "ncclGetUniqueId: uniqueId is NULL");
     logVersionOnce();
-    const Config config = Config::fromEnvironment();
+    const Config config = configFromEnvironment();
     return createUniqueId(reinterpret_cast<uint8_t*>(uniqueId->internal), config.sockets, config.timeoutSeconds);
   });
 }
@@ -105,7 +106,7 @@ NCCL_API ncclResult_t ncclCommInitAll(ncclComm_t* comms, int ndev, const int* de
     if (comms == nullptr) return reject(Status::InvalidArgument, "ncclCommInitAll: comms is NULL");
     if (ndev < 1) return reject(Status::InvalidArgument, "ncclCommInitAll: ndev must be >= 1, not %d", ndev);
     logVersionOnce();
-    Config config = Config::fromEnvironment();
+    Config config = configFromEnvironment();
     config.blocking = true;
     uint8_t idBytes[kUniqueIdBytes];
     HCCL_TRY(createUniqueId(idBytes, config.sockets, config.timeoutSeconds));
@@ -115,7 +116,7 @@ NCCL_API ncclResult_t ncclCommInitAll(ncclComm_t* comms, int ndev, const int* de
     // uses no GPU runtime.
     std::vector<Backend*> backends(ndev);
     for (int r = 0; r < ndev; ++r) {
-      if (failed(backendForDevice(devlist != nullptr ? devlist[r] : r, &backends[r])))
+      if (failed(backendForDevice(config.backend, devlist != nullptr ? devlist[r] : r, &backends[r])))
         return reject(Status::InvalidArgument, "ncclCommInitAll: devlist[%d]: %s", r, threadLastError().c_str());
     }
     std::vector<std::unique_ptr<Communicator>> made;

@@ -5,6 +5,7 @@
 #include "api/guard.h"
 #include "backends/loader.h"
 #include "base/log.h"
+#include "core/config.h"
 
 using namespace hccl;
 
@@ -64,7 +65,7 @@ NCCL_API ncclResult_t ncclMemAlloc(void** ptr, size_t size) {
   return guarded(nullptr, [&] {
     if (ptr == nullptr) return reject(Status::InvalidArgument, "ncclMemAlloc: ptr is NULL");
     if (size == 0) return reject(Status::InvalidArgument, "ncclMemAlloc: size is 0");
-    return backendForMemory().allocate(ptr, size);
+    return backendForMemory(configFromEnvironment().backend).allocate(ptr, size);
   });
 }
 NCCL_PROFILING_ALIAS(ncclMemAlloc);
@@ -72,7 +73,7 @@ NCCL_PROFILING_ALIAS(ncclMemAlloc);
 NCCL_API ncclResult_t ncclMemFree(void* ptr) {
   return guarded(nullptr, [&] {
     if (ptr == nullptr) return reject(Status::InvalidArgument, "ncclMemFree: ptr is NULL");
-    return backendOwning(ptr).release(ptr);
+    return backendOwning(configFromEnvironment().backend, ptr).release(ptr);
   });
 }
 NCCL_PROFILING_ALIAS(ncclMemFree);

@@ -9,14 +9,14 @@ namespace {
 
 // The run of consecutive ranks on this rank's host, when the hosts' ranks are contiguous.
 ncclTeam_t lsaTeam(Communicator* c) {
-  const auto& peers = c->peers();
-  if (peers.empty()) return {1, 0, 1};
-  const uint64_t host = peers[c->rank()].hostHash;
+  const std::vector<RankInfo>& ranks = c->ranks();
+  if (ranks.empty()) return {1, 0, 1};
+  const uint64_t host = ranks[c->rank()].hostHash;
   int first = c->rank(), last = c->rank();
-  while (first > 0 && peers[first - 1].hostHash == host) --first;
-  while (last + 1 < c->nranks() && peers[last + 1].hostHash == host) ++last;
-  for (const PeerInfo& p : peers)
-    if (p.hostHash == host && (p.rank < first || p.rank > last)) return {1, 0, 1};
+  while (first > 0 && ranks[first - 1].hostHash == host) --first;
+  while (last + 1 < c->nranks() && ranks[last + 1].hostHash == host) ++last;
+  for (int r = 0; r < c->nranks(); ++r)
+    if (ranks[r].hostHash == host && (r < first || r > last)) return {1, 0, 1};
   return {last - first + 1, c->rank() - first, 1};
 }
 

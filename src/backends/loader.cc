@@ -10,17 +10,9 @@
 #include "backends/device_backend.h"
 #include "base/error.h"
 #include "base/log.h"
-#include "base/params.h"
 
 namespace hccl {
 namespace {
-
-StringParam backendParam("BACKEND", "auto",
-                         "auto (a GPU when the process uses CUDA or HIP), cuda, hip or host", false);
-StringParam pluginParam("BACKEND_PLUGIN", "",
-                        "path of the device plugin to load (default: libhccl-<vendor>.so beside "
-                        "libnccl.so.2)",
-                        false);
 
 bool libraryLoaded(const char* name) {
   void* h = dlopen(name, RTLD_LAZY | RTLD_NOLOAD);
@@ -41,7 +33,7 @@ std::string vendorInUse() {
 
 std::string directoryOfThisLibrary() {
   Dl_info info{};
-  if (dladdr(reinterpret_cast<void*>(&backendForNewComm), &info) == 0 || info.dli_fname == nullptr)
+  if (dladdr(reinterpret_cast<void*>(&backendForMemory), &info) == 0 || info.dli_fname == nullptr)
     return "";
   std::string path = info.dli_fname;
   size_t slash = path.rfind('/');
@@ -49,9 +41,9 @@ std::string directoryOfThisLibrary() {
 }
 
 // Loads the plugin once per process; nullptr (after an INFO line) means the host backend.
-const hcclDeviceRuntime_v2* loadRuntime() {
-  const std::string choice = backendParam.get();
-  std::string path = pluginParam.get();
+const hcclDeviceRuntime_v2* loadRuntime(const BackendChoice& settings) {
+  const std::string& choice = settings.name;
+  std::string path = settings.pluginPath;
   if (choice == "host") {
     HCCL_INFO(Init, "host backend: HCCL_BACKEND=host");
     return nullptr;
@@ -85,8 +77,8 @@ const hcclDeviceRuntime_v2* loadRuntime() {
   return rt;
 }
 
-const hcclDeviceRuntime_v2* runtime() {
-  static const hcclDeviceRuntime_v2* rt = loadRuntime();
+const hcclDeviceRuntime_v2* runtime(const BackendChoice& choice) {
+  static const hcclDeviceRuntime_v2* rt = loadRuntime(choice);
   return rt;
 }
 
@@ -101,8 +93,8 @@ Backend& deviceBackend(const hcclDeviceRuntime_v2* rt, int device) {
   return *b;
 }
 
-Backend& currentDeviceBackend() {
-  const hcclDeviceRuntime_v2* rt = runtime();
+Backend& currentDeviceBackend(const BackendChoice& choice) {
+  const hcclDeviceRuntime_v2* rt = runtime(choice);
   int device = -1;
   if (rt == nullptr || rt->getDevice(&device) != 0 || device < 0) return hostBackend();
   return deviceBackend(rt, device);
@@ -110,12 +102,12 @@ Backend& currentDeviceBackend() {
 
 }  // namespace
 
-Backend& backendForNewComm() { return currentDeviceBackend(); }
+Backend& backendForNewComm(const BackendChoice& choice) { return currentDeviceBackend(choice); }
 
-Backend& backendForMemory() { return currentDeviceBackend(); }
+Backend& backendForMemory(const BackendChoice& choice) { return currentDeviceBackend(choice); }
 
-Status backendForDevice(int device, Backend** out) {
-  const hcclDeviceRuntime_v2* rt = runtime();
+Status backendForDevice(const BackendChoice& choice, int device, Backend** out) {
+  const hcclDeviceRuntime_v2* rt = runtime(choice);
   *out = &hostBackend();
   if (rt == nullptr) return Status::Success;
   int count = 0;
@@ -125,8 +117,8 @@ Status backendForDevice(int device, Backend** out) {
   return Status::Success;
 }
 
-Backend& backendOwning(void* ptr) {
-  Backend& b = currentDeviceBackend();
+Backend& backendOwning(const BackendChoice& choice, void* ptr) {
+  Backend& b = currentDeviceBackend(choice);
   DeviceBackend* device = b.asDevice();
   return device != nullptr && device->isDeviceMemory(ptr) ? b : hostBackend();
 }

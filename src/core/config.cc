@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include <algorithm>
+
 #include "base/log.h"
 #include "base/params.h"
 
@@ -23,12 +25,29 @@ StringParam socketFamilyParam("SOCKET_FAMILY", "", "AF_INET or AF_INET6 to restr
 // NCCL_TOPO_FILE and NCCL_TOPO_DUMP_FILE name NCCL's XML files, which hccl does not read: no alias.
 StringParam topoFileParam("TOPO_FILE", "", "topology file (JSON, docs/topology.md) used instead of discovery", false);
 StringParam topoDumpParam("TOPO_DUMP_FILE", "", "file to write the communicator's topology to (JSON)", false);
+StringParam backendParam("BACKEND", "auto",
+                         "auto (a GPU when the process uses CUDA or HIP), cuda, hip or host", false);
+StringParam pluginParam("BACKEND_PLUGIN", "",
+                        "path of the device plugin to load (default: libhccl-<vendor>.so beside libnccl.so.2)", false);
+IntParam pieceBytesParam("DEVICE_PIECE_BYTES", int64_t{4} << 20,
+                         "bytes per block of one piece of a call on a communicator with GPU ranks "
+                         "(must be equal on every rank)",
+                         false);
+IntParam directParam("DEVICE_DIRECT", 1,
+                     "1: collectives of communicators whose ranks are all GPUs of one vendor on one node run "
+                     "device to device through IPC (the call's buffers, else device scratch); 0: staged through "
+                     "host memory (any rank's 0 turns it off for all)",
+                     false);
+IntParam shmDmaParam("DEVICE_SHM_DMA", 1,
+                     "GPU ranks move sends and receives to peers over shared memory by DMA straight between "
+                     "device memory and the rings (0: through pinned staging)",
+                     false);
 StringParam fp8FormatParam("FP8_FORMAT", "ocp",
                            "encoding of this rank's fp8 buffers: ocp (NVIDIA, gfx950) or fnuz (MI300)", false);
 
 }  // namespace
 
-Config Config::fromEnvironment() {
+Config configFromEnvironment() {
   warnUnknownParams();
   Config c;
   int64_t buf = buffsizeParam.get();
@@ -53,14 +72,13 @@ Config Config::fromEnvironment() {
   c.sockets = {socketIfnameParam.get(), socketFamilyParam.get()};
   c.topologyFile = topoFileParam.get();
   c.topologyDumpFile = topoDumpParam.get();
+  c.backend = {backendParam.get(), pluginParam.get()};
+  c.devicePieceBytes = static_cast<size_t>(std::max<int64_t>(pieceBytesParam.get(), 4096));
+  c.deviceDirect = directParam.get() != 0;
+  c.deviceShmDma = shmDmaParam.get() != 0;
   int64_t b = blockingParam.get();
   if (b == 0 || b == 1) c.blocking = b == 1;
   return c;
-}
-
-size_t Config::eagerWindow() const {
-  size_t minimum = 4 * (eagerBytes + 64);
-  return bufferBytes / 4 > minimum ? bufferBytes / 4 : minimum;
 }
 
 }  // namespace hccl

@@ -7,8 +7,9 @@
 
 #include "base/error.h"
 #include "core/comm.h"
-#include "core/device_queue.h"
-#include "core/executor.h"
+#include "device/gpu_queue.h"
+#include "device/staged_pipeline.h"
+#include "exec/executor.h"
 #include "tuning/cost_model.h"
 
 namespace hccl {
@@ -96,6 +97,40 @@ void stageOverwrittenSends(const std::vector<Operation*>& order) {
   }
 }
 
+// Calls of communicators that hold GPU ranks: a GPU rank's calls go to its queue (returning at
+// once), a CPU rank's run now, in pieces (src/device/staged_pipeline.h).
+Status executeWithDevices(std::vector<std::unique_ptr<Operation>>& ops) {
+  std::vector<Communicator*> comms;
+  for (auto& o : ops)
+    if (std::find(comms.begin(), comms.end(), &communicatorOf(*o)) == comms.end()) comms.push_back(&communicatorOf(*o));
+  // GPU ranks first: they only queue, so one thread may drive GPU and CPU ranks of one clique.
+  std::vector<Operation*> hostOps;
+  for (Communicator* comm : comms) {
+    comm->joinInit();
+    if (failed(comm->state()))
+      return reject(comm->state(), "rank %d: the communicator is in an error state (%s); abort it",
+                    comm->rank(), statusName(comm->state()));
+    std::vector<std::unique_ptr<Operation>> mine;
+    for (auto& o : ops)
+      if (o && o->comm == comm) mine.push_back(std::move(o));
+    if (comm->backend().asDevice() == nullptr) {
+      for (auto& o : mine) hostOps.push_back(o.get());
+      for (auto& o : mine) ops.push_back(std::move(o));  // kept alive until run below
+      continue;
+    }
+    GpuQueue* queue = comm->gpuQueue();
+    if (queue == nullptr) return reject(Status::SystemError, "rank %d: no progress thread for the GPU rank", comm->rank());
+    HCCL_TRY(queue->enqueue(std::move(mine)));
+  }
+  if (hostOps.empty()) return Status::Success;
+  std::sort(comms.begin(), comms.end());
+  std::vector<std::unique_lock<std::mutex>> locks;
+  for (Communicator* comm : comms)
+    if (comm->backend().asDevice() == nullptr) locks.emplace_back(comm->busy());
+  PieceStaging staging(nullptr);
+  return runInPieces(hostOps, staging);
+}
+
 }  // namespace
 
 bool inGroup() { return tGroup.depth > 0; }
@@ -106,7 +141,7 @@ Status execute(std::vector<std::unique_ptr<Operation>>& ops) {
   if (ops.empty()) return Status::Success;
   // Communicators with GPU ranks run their calls in pieces (core/device_queue.h).
   auto withDevices = std::stable_partition(ops.begin(), ops.end(),
-                                           [](const auto& o) { return !hasDeviceRanks(*o->comm); });
+                                           [](const auto& o) { return !o->comm->anyDeviceRank(); });
   if (withDevices != ops.end()) {
     std::vector<std::unique_ptr<Operation>> device(std::make_move_iterator(withDevices),
                                                    std::make_move_iterator(ops.end()));
@@ -121,7 +156,7 @@ Status execute(std::vector<std::unique_ptr<Operation>>& ops) {
   std::vector<Communicator*> comms;
   for (auto& o : ops) {
     order.push_back(o.get());
-    if (std::find(comms.begin(), comms.end(), o->comm) == comms.end()) comms.push_back(o->comm);
+    if (std::find(comms.begin(), comms.end(), &communicatorOf(*o)) == comms.end()) comms.push_back(&communicatorOf(*o));
   }
   HCCL_TRY(pairSelfTransfers(order));
   stageOverwrittenSends(order);
@@ -151,6 +186,10 @@ Status execute(std::vector<std::unique_ptr<Operation>>& ops) {
 }
 
 Status submit(std::unique_ptr<Operation> op) {
+  // Whether the call runs in pieces depends on every rank's backend, known once init is done.
+  Communicator& comm = communicatorOf(*op);
+  comm.joinInit();
+  if (comm.anyDeviceRank()) reservePieceTags(*op);
   if (inGroup()) {
     tGroup.ops.push_back(std::move(op));
     return Status::Success;
@@ -212,9 +251,9 @@ Status groupSimulateEnd(double* seconds) {
   GroupState closed;
   HCCL_TRY(closeGroup(&closed));
   // A communicator's calls run one after another; different communicators' run side by side.
-  std::vector<std::pair<Communicator*, double>> perComm;
+  std::vector<std::pair<CommContext*, double>> perComm;
   for (const auto& o : closed.ops) {
-    o->comm->joinInit();
+    communicatorOf(*o).joinInit();
     if (failed(o->comm->state()))
       return reject(o->comm->state(), "ncclGroupSimulateEnd: rank %d's communicator is in an error state (%s)",
                     o->comm->rank(), statusName(o->comm->state()));

@@ -8,7 +8,7 @@
 #include <memory>
 
 #include "core/bootstrap.h"
-#include "core/operation.h"
+#include "exec/operation.h"
 
 namespace hccl {
 

@@ -1,4 +1,4 @@
-// DeviceCopier (src/core/device_copier.h) on the fake runtime: more copies under way than it has
+// DmaCopier (src/core/device_copier.h) on the fake runtime: more copies under way than it has
 // events (it must wait for the oldest before reusing its event), both directions at once, and
 // registration of a link's windows rolled back when one region is refused.
 #include <gtest/gtest.h>
@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "backends/device_backend.h"
-#include "core/device_copier.h"
+#include "device/dma_copier.h"
 #include "test_device.h"
 
 namespace hccl {
@@ -63,7 +63,7 @@ TEST_F(DeviceCopierTest, MoreCopiesUnderWayThanEvents) {
   ASSERT_EQ(rt_->copyAsync(source, pattern.data(), bytes, toHost_), 0);
   ASSERT_EQ(rt_->streamSynchronize(toHost_), 0);
   {
-    DeviceCopier copier(*device_, toHost_, toDevice_);
+    DmaCopier copier(*device_, toHost_, toDevice_);
     ASSERT_EQ(copier.init(), Status::Success);
     uint64_t last[2] = {0, 0};
     for (size_t c = 0; c < kChunks; ++c) {  // device -> host and host -> device, interleaved
@@ -97,7 +97,7 @@ TEST_F(DeviceCopierTest, RefusedRegionRollsBackTheLinksRegistration) {
   const Link::Region first{memory.data(), 2 * 4096};
   const Link::Region overlapping{memory.data() + 4096, 2 * 4096};  // the fake refuses overlaps
   {
-    DeviceCopier copier(*device_, toHost_, toDevice_);
+    DmaCopier copier(*device_, toHost_, toDevice_);
     ASSERT_EQ(copier.init(), Status::Success);
     EXPECT_FALSE(copier.attach(RegionsLink({first, overlapping})));
     EXPECT_FALSE(copier.attach(RegionsLink({})));

@@ -1,9 +1,9 @@
 // The cost model's choices, the communicator's schedule chooser and the NCCL_ALGO names.
 #include <gtest/gtest.h>
 
-#include "tuning/schedule_chooser.h"
 #include "sim_cluster.h"
 #include "tuning/cost_model.h"
+#include "tuning/schedule_chooser.h"
 
 namespace hccl::tuning {
 namespace {

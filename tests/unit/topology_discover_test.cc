@@ -227,7 +227,7 @@ TEST(TopologyDiscover, LoadOrDiscoverReadsTheTopologyFile) {
 TEST(TopologyDiscover, TheSettingsNameTheFiles) {
   ScopedEnv file("HCCL_TOPO_FILE", examplePath("netns-4.json"));
   ScopedEnv dump("HCCL_TOPO_DUMP_FILE", "/tmp/dump.json");
-  const Config config = Config::fromEnvironment();
+  const Config config = configFromEnvironment();
   EXPECT_EQ(config.topologyFile, examplePath("netns-4.json"));
   EXPECT_EQ(config.topologyDumpFile, "/tmp/dump.json");
 }
@@ -236,7 +236,7 @@ TEST(TopologyDiscover, NcclTopoFileIsNotOurs) {
   // NCCL_TOPO_FILE is NCCL's XML: hccl must not try to read it as its own.
   ScopedEnv nccl("NCCL_TOPO_FILE", "/some/nccl.xml");
   unsetenv("HCCL_TOPO_FILE");
-  EXPECT_EQ(Config::fromEnvironment().topologyFile, "");
+  EXPECT_EQ(configFromEnvironment().topologyFile, "");
 }
 
 TEST(TopologyDiscover, DumpWritesWhatWasUsed) {

@@ -21,7 +21,7 @@
 namespace {
 
 void printParams() {
-  hccl::Config::fromEnvironment();  // makes sure every parameter is registered
+  hccl::configFromEnvironment();  // makes sure every parameter is registered
   printf("%-28s %-12s %s\n", "setting", "default", "meaning (HCCL_<NAME> wins over NCCL_<NAME>)");
   for (const hccl::ParamInfo* p : hccl::allParams()) {
     std::string name = std::string(p->ncclAlias ? "[NCCL_|HCCL_]" : "HCCL_") + p->name;
@@ -38,7 +38,7 @@ void printMachine() {
   int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : -1;
   hccl::SocketAddress address;
   std::string interfaceName;
-  bool haveAddress = !hccl::failed(hccl::findLocalAddress(hccl::Config::fromEnvironment().sockets, &address, &interfaceName));
+  bool haveAddress = !hccl::failed(hccl::findLocalAddress(hccl::configFromEnvironment().sockets, &address, &interfaceName));
   hccl::Backend& backend = hccl::hostBackend();
   printf("hccl %s (NCCL ABI %d)\n", HCCL_VERSION_STRING, HCCL_NCCL_VERSION_CODE);
   printf("host         %s, %d usable cores, host hash %016llx\n", host, cores,
@@ -46,7 +46,7 @@ void printMachine() {
   printf("backends     %s (device %d)\n", backend.name(), backend.deviceIndex());
   printf("bootstrap    %s via %s\n", haveAddress ? address.str().c_str() : "no usable interface",
          haveAddress ? interfaceName.c_str() : "-");
-  hccl::Config config = hccl::Config::fromEnvironment();
+  hccl::Config config = hccl::configFromEnvironment();
   printf("transports   shm (%s, %zu-byte rings), tcp\n", config.shmDisable ? "disabled" : "enabled",
          config.bufferBytes);
 }
@@ -55,7 +55,7 @@ enum class TopoFormat { None, Text, Json, Dot };
 
 // The topology to show: `file` when given, else HCCL_TOPO_FILE when set, else this machine.
 int printTopology(TopoFormat format, std::string file) {
-  if (file.empty()) file = hccl::Config::fromEnvironment().topologyFile;
+  if (file.empty()) file = hccl::configFromEnvironment().topologyFile;
   hccl::topo::Topology topology;
   if (!file.empty()) {
     if (hccl::failed(hccl::topo::loadTopologyFile(file, &topology))) {

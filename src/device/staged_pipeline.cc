@@ -1,4 +1,4 @@
-#include "core/device_pieces.h"
+#include "device/staged_pipeline.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -7,8 +7,8 @@
 #include "backends/device_backend.h"
 #include "base/log.h"
 #include "base/params.h"
-#include "core/comm.h"
-#include "core/executor.h"
+#include "exec/comm_context.h"
+#include "exec/executor.h"
 
 namespace hccl {
 namespace {
@@ -86,13 +86,13 @@ void addItem(Round& round, Operation* o, size_t k, AsyncCopier* copier) {
 // theirs waits for a later step, so the peers' steps cannot wait on ours, and the DMA pipeline
 // does not drain at every piece.
 std::vector<Round> planRounds(const std::vector<Operation*>& ops, const PieceStaging& staging) {
-  std::vector<Communicator*> comms;
+  std::vector<CommContext*> comms;
   for (Operation* o : ops)
     if (std::find(comms.begin(), comms.end(), o->comm) == comms.end()) comms.push_back(o->comm);
   std::vector<AsyncCopier*> copiers(ops.size());
   for (size_t i = 0; i < ops.size(); ++i) copiers[i] = unstagedCopier(*ops[i], ops, staging);
   std::vector<Round> rounds;
-  for (Communicator* comm : comms) {
+  for (CommContext* comm : comms) {
     std::vector<std::vector<size_t>> calls;  // indices into ops
     int p2p = -1;
     for (size_t i = 0; i < ops.size(); ++i) {
@@ -292,7 +292,7 @@ Status PieceStaging::prepare() {
   HCCL_TRY(device_->select());
   HCCL_TRY(device_->check(rt.streamCreate(&inStream_), "staging stream creation"));
   HCCL_TRY(device_->check(rt.streamCreate(&outStream_), "staging stream creation"));
-  copier_ = std::make_unique<DeviceCopier>(*device_, inStream_, outStream_);
+  copier_ = std::make_unique<DmaCopier>(*device_, inStream_, outStream_);
   HCCL_TRY(copier_->init());
   for (Slot& s : slots_) {
     HCCL_TRY(device_->check(rt.eventCreate(&s.inDone), "event creation"));
@@ -336,7 +336,7 @@ Status PieceStaging::preallocate(size_t bytes) {
   return Status::Success;
 }
 
-Status PieceStaging::attachWindows(Communicator& comm) {
+Status PieceStaging::attachWindows(CommContext& comm) {
   if (device_ == nullptr || shmDmaParam.get() == 0) return Status::Success;
   HCCL_TRY(prepare());
   windowComm_ = &comm;

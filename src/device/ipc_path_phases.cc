@@ -1,6 +1,6 @@
 // The data movement of device-to-device calls (device_direct.h): the one phase of a mapped call,
 // and the phases of a call through device scratch, piece by piece.
-#include "core/device_direct.h"
+#include "device/ipc_path.h"
 
 #include <algorithm>
 
@@ -9,12 +9,12 @@
 
 namespace hccl {
 
-Status DeviceDirect::copy(void* dst, const void* src, size_t bytes) {
+Status IpcPath::copy(void* dst, const void* src, size_t bytes) {
   if (bytes == 0 || dst == src) return Status::Success;
   return device_.check(device_.runtime().copyAsync(dst, src, bytes, stream_), "device-direct copy");
 }
 
-Status DeviceDirect::reduceInto(Operation& o, char* dst, char* dst2, const std::vector<const char*>& sources,
+Status IpcPath::reduceInto(Operation& o, char* dst, char* dst2, const std::vector<const char*>& sources,
                                 size_t count) {
   if (count == 0) return Status::Success;
   const hcclDeviceRuntime_v2& rt = device_.runtime();
@@ -40,7 +40,7 @@ Status DeviceDirect::reduceInto(Operation& o, char* dst, char* dst2, const std::
 
 // One phase on the mapped buffers; all ranks' inputs are ready (every rank has reached the call)
 // and nobody reads an output before the closing barrier.
-Status DeviceDirect::runMapped(Operation& o) {
+Status IpcPath::runMapped(Operation& o) {
   const int n = o.args.nranks, me = o.args.rank, root = o.args.root;
   const size_t es = o.args.elemSize, count = o.args.count, bytes = count * es;
   const std::vector<const char*>& in = peerSend_;
@@ -87,7 +87,7 @@ Status DeviceDirect::runMapped(Operation& o) {
 // AllReduce and Reduce: the piece is cut into one chunk per rank; each rank pushes chunk j of
 // its input to rank j, which reduces its chunk into its output region; ranks that deliver pull
 // every chunk from its owner.
-Status DeviceDirect::allReduce(Operation& o, const Piece& p, bool deliver) {
+Status IpcPath::allReduce(Operation& o, const Piece& p, bool deliver) {
   const int n = o.args.nranks, me = o.args.rank;
   const size_t es = o.args.elemSize;
   const size_t chunk = (p.elems + n - 1) / n, stride = slotBytes(chunk * es);
@@ -114,7 +114,7 @@ Status DeviceDirect::allReduce(Operation& o, const Piece& p, bool deliver) {
 
 // ReduceScatter: block j of every rank's piece goes to rank j's slot of the sender; rank j
 // reduces its slots.
-Status DeviceDirect::reduceScatter(Operation& o, const Piece& p) {
+Status IpcPath::reduceScatter(Operation& o, const Piece& p) {
   const int n = o.args.nranks, me = o.args.rank;
   const size_t es = o.args.elemSize, bytes = p.elems * es, stride = slotBytes(bytes);
   Status s = Status::Success;
@@ -131,7 +131,7 @@ Status DeviceDirect::reduceScatter(Operation& o, const Piece& p) {
 
 // AllGather, Broadcast, Gather: the ranks with input put their piece in their own scratch; the
 // ranks with output pull from there.
-Status DeviceDirect::gatherLike(Operation& o, const Piece& p) {
+Status IpcPath::gatherLike(Operation& o, const Piece& p) {
   const int n = o.args.nranks, me = o.args.rank, root = o.args.root;
   const size_t es = o.args.elemSize, bytes = p.elems * es;
   const CollKind kind = o.args.kind;
@@ -149,7 +149,7 @@ Status DeviceDirect::gatherLike(Operation& o, const Piece& p) {
 
 // AllToAll, Scatter: senders push block j into their slot of rank j's scratch; every rank then
 // copies its slots out.
-Status DeviceDirect::pushLike(Operation& o, const Piece& p) {
+Status IpcPath::pushLike(Operation& o, const Piece& p) {
   const int n = o.args.nranks, me = o.args.rank, root = o.args.root;
   const size_t es = o.args.elemSize, bytes = p.elems * es, stride = slotBytes(bytes);
   const bool all = o.args.kind == CollKind::AllToAll;

@@ -1,4 +1,4 @@
-#include "core/device_queue.h"
+#include "device/gpu_queue.h"
 
 #include <sched.h>
 #include <unistd.h>
@@ -9,8 +9,8 @@
 #include "backends/device_backend.h"
 #include "base/error.h"
 #include "base/log.h"
-#include "core/comm.h"
-#include "core/executor.h"
+#include "exec/comm_context.h"
+#include "exec/executor.h"
 
 namespace hccl {
 namespace {
@@ -42,16 +42,12 @@ void hostGate(void* arg) {
   delete g;
 }
 
-std::mutex gQueuesMutex;  // guards lazy creation of queues
-
 }  // namespace
 
-bool hasDeviceRanks(const Communicator& comm) { return comm.anyDeviceRank(); }
-
-DeviceQueue::DeviceQueue(Communicator& comm, DeviceBackend& device)
+GpuQueue::GpuQueue(CommContext& comm, DeviceBackend& device)
     : comm_(comm), device_(device), staging_(&device), direct_(comm, device) {}
 
-Status DeviceQueue::start() {
+Status GpuQueue::start() {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   HCCL_TRY(device_.select());
   void* words = nullptr;
@@ -70,7 +66,7 @@ Status DeviceQueue::start() {
   return Status::Success;
 }
 
-DeviceQueue::~DeviceQueue() {
+GpuQueue::~GpuQueue() {
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
@@ -80,7 +76,7 @@ DeviceQueue::~DeviceQueue() {
   if (words_ != nullptr) device_.runtime().hostFree(words_);
 }
 
-Status DeviceQueue::gate(const std::vector<void*>& streams, uint32_t seq) {
+Status GpuQueue::gate(const std::vector<void*>& streams, uint32_t seq) {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   void* primary = streams[0];
   // Other streams of the batch join the first before the gate, and wait for it after.
@@ -113,7 +109,7 @@ Status DeviceQueue::gate(const std::vector<void*>& streams, uint32_t seq) {
 // caller's streams, with no progress thread involved, so they cost one launch and may be captured
 // into a graph. Not for factors read from memory, inputs staged on the host, PreMulSum on buffers
 // a kernel cannot reach (host memory), or groups spanning several streams (which the gate joins).
-bool DeviceQueue::onStreamOnly(const std::vector<std::unique_ptr<Operation>>& ops) const {
+bool GpuQueue::onStreamOnly(const std::vector<std::unique_ptr<Operation>>& ops) const {
   if (comm_.nranks() != 1) return false;
   const bool oneStream = std::all_of(ops.begin(), ops.end(), [&](const auto& o) { return o->stream == ops[0]->stream; });
   return oneStream && std::none_of(ops.begin(), ops.end(), [&](const auto& o) {
@@ -123,7 +119,7 @@ bool DeviceQueue::onStreamOnly(const std::vector<std::unique_ptr<Operation>>& op
   });
 }
 
-Status DeviceQueue::runOnStreams(const std::vector<std::unique_ptr<Operation>>& ops) {
+Status GpuQueue::runOnStreams(const std::vector<std::unique_ptr<Operation>>& ops) {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   for (const auto& o : ops) {
     const size_t count = o->args.count, bytes = count * o->args.elemSize;
@@ -140,7 +136,7 @@ Status DeviceQueue::runOnStreams(const std::vector<std::unique_ptr<Operation>>& 
   return Status::Success;
 }
 
-Status DeviceQueue::enqueue(std::vector<std::unique_ptr<Operation>> ops) {
+Status GpuQueue::enqueue(std::vector<std::unique_ptr<Operation>> ops) {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   HCCL_TRY(device_.select());
   if (onStreamOnly(ops)) return runOnStreams(ops);
@@ -166,7 +162,7 @@ Status DeviceQueue::enqueue(std::vector<std::unique_ptr<Operation>> ops) {
   return Status::Success;
 }
 
-Status DeviceQueue::waitReached(uint32_t seq) {
+Status GpuQueue::waitReached(uint32_t seq) {
   const auto deadline = std::chrono::steady_clock::now() +
                         std::chrono::duration<double>(comm_.config().timeoutSeconds);
   for (int round = 0; !reached(loadWord(&words_[0]), seq); ++round) {
@@ -179,7 +175,7 @@ Status DeviceQueue::waitReached(uint32_t seq) {
   return Status::Success;
 }
 
-void DeviceQueue::run(Batch& batch) {
+void GpuQueue::run(Batch& batch) {
   std::lock_guard<std::mutex> busy(comm_.busy());
   if (failed(comm_.state())) return;  // the stream is released; the error stays reported
   Status s = runBatch(batch);
@@ -193,7 +189,7 @@ void DeviceQueue::run(Batch& batch) {
 // staged, a run of them in one runInPieces (which pipelines consecutive calls); the batch's sends
 // and receives all join the run where the first of them was called, as runInPieces itself
 // groups them, so no rank waits on a send that sits behind a collective.
-Status DeviceQueue::runBatch(Batch& batch) {
+Status GpuQueue::runBatch(Batch& batch) {
   std::vector<Operation*> staged;
   bool p2pPlaced = false;
   for (auto& o : batch.ops) {
@@ -219,9 +215,9 @@ Status DeviceQueue::runBatch(Batch& batch) {
   return staged.empty() ? Status::Success : runInPieces(staged, staging_);
 }
 
-void DeviceQueue::release(uint32_t seq) { storeWord(&words_[1], seq); }
+void GpuQueue::release(uint32_t seq) { storeWord(&words_[1], seq); }
 
-void DeviceQueue::loop() {
+void GpuQueue::loop() {
   logSetThreadRank(comm_.rank());
   device_.select();
   for (;;) {
@@ -242,50 +238,6 @@ void DeviceQueue::loop() {
     }
     release(batch.seq);
   }
-}
-
-DeviceQueue* Communicator::deviceQueue() {
-  DeviceBackend* device = backend_->asDevice();
-  if (device == nullptr) return nullptr;
-  std::lock_guard<std::mutex> lock(gQueuesMutex);
-  if (!deviceQueue_) {
-    auto queue = std::make_unique<DeviceQueue>(*this, *device);
-    if (failed(queue->start())) return nullptr;
-    deviceQueue_ = std::move(queue);
-  }
-  return deviceQueue_.get();
-}
-
-Status executeWithDevices(std::vector<std::unique_ptr<Operation>>& ops) {
-  std::vector<Communicator*> comms;
-  for (auto& o : ops)
-    if (std::find(comms.begin(), comms.end(), o->comm) == comms.end()) comms.push_back(o->comm);
-  // GPU ranks first: they only queue, so one thread may drive GPU and CPU ranks of one clique.
-  std::vector<Operation*> hostOps;
-  for (Communicator* comm : comms) {
-    comm->joinInit();
-    if (failed(comm->state()))
-      return reject(comm->state(), "rank %d: the communicator is in an error state (%s); abort it",
-                    comm->rank(), statusName(comm->state()));
-    std::vector<std::unique_ptr<Operation>> mine;
-    for (auto& o : ops)
-      if (o && o->comm == comm) mine.push_back(std::move(o));
-    if (comm->backend().asDevice() == nullptr) {
-      for (auto& o : mine) hostOps.push_back(o.get());
-      for (auto& o : mine) ops.push_back(std::move(o));  // kept alive until run below
-      continue;
-    }
-    DeviceQueue* queue = comm->deviceQueue();
-    if (queue == nullptr) return reject(Status::SystemError, "rank %d: no progress thread for the GPU rank", comm->rank());
-    HCCL_TRY(queue->enqueue(std::move(mine)));
-  }
-  if (hostOps.empty()) return Status::Success;
-  std::sort(comms.begin(), comms.end());
-  std::vector<std::unique_lock<std::mutex>> locks;
-  for (Communicator* comm : comms)
-    if (comm->backend().asDevice() == nullptr) locks.emplace_back(comm->busy());
-  PieceStaging staging(nullptr);
-  return runInPieces(hostOps, staging);
 }
 
 }  // namespace hccl

@@ -1,4 +1,4 @@
-#include "core/ipc_buffers.h"
+#include "device/ipc_buffers.h"
 
 #include <cstring>
 

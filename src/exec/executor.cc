@@ -1,4 +1,4 @@
-#include "core/executor.h"
+#include "exec/executor.h"
 
 #include <poll.h>
 #include <sched.h>
@@ -10,7 +10,7 @@
 #include "base/cpu_relax.h"
 #include "base/error.h"
 #include "base/log.h"
-#include "core/comm.h"
+#include "exec/comm_context.h"
 
 namespace hccl {
 namespace {
@@ -60,7 +60,7 @@ char* resolve(Operation& o, const Region& r) {
 }
 
 Status start(Operation& o) {
-  Communicator& comm = *o.comm;
+  CommContext& comm = *o.comm;
   o.plan = comm.schedules().plan(o.args);
   // The input is staged when it must change before it is sent: converted from FNUZ, scaled by
   // PreMulSum's factor, or both. A collective stages in the communicator's scratch (collectives
@@ -96,7 +96,7 @@ Status start(Operation& o) {
 
 // Runs a phase's local steps and posts its transfers.
 Status startPhase(Operation& o) {
-  Communicator& comm = *o.comm;
+  CommContext& comm = *o.comm;
   const Phase& phase = o.plan.phases[o.phase];
   size_t transfers = std::count_if(phase.steps.begin(), phase.steps.end(),
                                    [](const Step& s) { return s.isTransfer(); });
@@ -166,7 +166,7 @@ class Runner {
   explicit Runner(const std::vector<Operation*>& ops) : ops_(ops) {
     for (Operation* o : ops)
       if (std::find(comms_.begin(), comms_.end(), o->comm) == comms_.end()) comms_.push_back(o->comm);
-    for (Communicator* comm : comms_) oversubscribed_ = oversubscribed_ || comm->oversubscribed();
+    for (CommContext* comm : comms_) oversubscribed_ = oversubscribed_ || comm->oversubscribed();
     timeout_ = std::chrono::duration_cast<Clock::duration>(
         std::chrono::duration<double>(comms_.empty() ? 600.0 : comms_[0]->config().timeoutSeconds));
   }
@@ -192,7 +192,7 @@ class Runner {
     return std::any_of(ops_.begin(), ops_.end(), [](const Operation* o) { return !o->done; });
   }
 
-  void failComm(Communicator* comm, Status error) {
+  void failComm(CommContext* comm, Status error) {
     std::string text = threadLastError();
     comm->fail(error);
     comm->setLastError(text);
@@ -210,7 +210,7 @@ class Runner {
       Status s = advance(*o, moved);
       if (failed(s)) failComm(o->comm, s);
     }
-    for (Communicator* comm : comms_) {
+    for (CommContext* comm : comms_) {
       if (comm->abortRequested()) {
         ::hccl::fail(Status::Aborted, "rank %d: communicator aborted while an operation was running",
                      comm->rank());
@@ -243,7 +243,7 @@ class Runner {
       checkPeers();
     }
     if (idle > timeout_) {
-      for (Communicator* comm : comms_) {
+      for (CommContext* comm : comms_) {
         if (failed(comm->state())) continue;
         ::hccl::fail(Status::RemoteError, "rank %d: no progress for %.0f s (HCCL_TIMEOUT); peers %s",
                      comm->rank(), std::chrono::duration<double>(timeout_).count(),
@@ -261,7 +261,7 @@ class Runner {
   }
 
   void checkPeers() {
-    for (Communicator* comm : comms_) {
+    for (CommContext* comm : comms_) {
       if (failed(comm->state())) continue;
       for (int peer = 0; peer < comm->nranks(); ++peer) {
         Messenger* m = comm->messenger(peer);
@@ -282,7 +282,7 @@ class Runner {
   void sleepOnLinks() {
     std::vector<pollfd> fds;
     bool spinOnly = false;
-    for (Communicator* comm : comms_) {
+    for (CommContext* comm : comms_) {
       if (failed(comm->state())) continue;
       for (int peer = 0; peer < comm->nranks(); ++peer) {
         Messenger* m = comm->messenger(peer);
@@ -299,7 +299,7 @@ class Runner {
     ::poll(fds.data(), fds.size(), 1);
   }
 
-  std::string waitingOn(Communicator* comm) {
+  std::string waitingOn(CommContext* comm) {
     std::string out;
     for (int peer = 0; peer < comm->nranks(); ++peer) {
       Messenger* m = comm->messenger(peer);
@@ -311,7 +311,7 @@ class Runner {
   }
 
   const std::vector<Operation*>& ops_;
-  std::vector<Communicator*> comms_;
+  std::vector<CommContext*> comms_;
   Clock::duration timeout_;
   bool oversubscribed_ = false;
   Clock::time_point idleSince_, lastLivenessCheck_;

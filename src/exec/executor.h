@@ -6,7 +6,7 @@
 
 #include <vector>
 
-#include "core/operation.h"
+#include "exec/operation.h"
 
 namespace hccl {
 

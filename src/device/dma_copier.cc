@@ -1,17 +1,17 @@
-#include "core/device_copier.h"
+#include "device/dma_copier.h"
 
 #include "backends/device_backend.h"
 #include "base/log.h"
 
 namespace hccl {
 
-DeviceCopier::DeviceCopier(DeviceBackend& device, void* toHostStream, void* toDeviceStream)
+DmaCopier::DmaCopier(DeviceBackend& device, void* toHostStream, void* toDeviceStream)
     : device_(device) {
   lanes_[0].stream = toHostStream;
   lanes_[1].stream = toDeviceStream;
 }
 
-DeviceCopier::~DeviceCopier() {
+DmaCopier::~DmaCopier() {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   for (Lane& l : lanes_) {
     if (l.stream != nullptr) rt.streamSynchronize(l.stream);
@@ -21,7 +21,7 @@ DeviceCopier::~DeviceCopier() {
   for (void* base : registered_) rt.hostUnregister(base);
 }
 
-Status DeviceCopier::init() {
+Status DmaCopier::init() {
   for (Lane& l : lanes_) {
     l.events.assign(kEvents, nullptr);
     for (void*& e : l.events) HCCL_TRY(device_.check(device_.runtime().eventCreate(&e), "event creation"));
@@ -29,7 +29,7 @@ Status DeviceCopier::init() {
   return Status::Success;
 }
 
-bool DeviceCopier::attach(const Link& link) {
+bool DmaCopier::attach(const Link& link) {
   const std::vector<Link::Region> regions = link.windowRegions();
   if (regions.empty()) return false;
   const hcclDeviceRuntime_v2& rt = device_.runtime();
@@ -47,7 +47,7 @@ bool DeviceCopier::attach(const Link& link) {
   return false;
 }
 
-Status DeviceCopier::start(void* dst, const void* src, size_t bytes, Direction direction, uint64_t* ticket) {
+Status DmaCopier::start(void* dst, const void* src, size_t bytes, Direction direction, uint64_t* ticket) {
   Lane& l = lane(direction);
   // An event is reused only once the copy it marked has completed.
   if (l.started - l.completed == kEvents) HCCL_TRY(wait(l.completed + 1, direction));
@@ -64,7 +64,7 @@ Status DeviceCopier::start(void* dst, const void* src, size_t bytes, Direction d
   return Status::Success;
 }
 
-Status DeviceCopier::done(uint64_t ticket, Direction direction, bool* complete) {
+Status DmaCopier::done(uint64_t ticket, Direction direction, bool* complete) {
   Lane& l = lane(direction);
   *complete = ticket <= l.completed;
   if (*complete) return Status::Success;
@@ -76,7 +76,7 @@ Status DeviceCopier::done(uint64_t ticket, Direction direction, bool* complete) 
   return Status::Success;
 }
 
-Status DeviceCopier::wait(uint64_t ticket, Direction direction) {
+Status DmaCopier::wait(uint64_t ticket, Direction direction) {
   Lane& l = lane(direction);
   if (ticket <= l.completed) return Status::Success;
   HCCL_TRY(device_.check(device_.runtime().eventSynchronize(l.events[ticket % kEvents]), "DMA copy"));
@@ -84,7 +84,7 @@ Status DeviceCopier::wait(uint64_t ticket, Direction direction) {
   return Status::Success;
 }
 
-Status DeviceCopier::copyNow(void* dst, const void* src, size_t bytes) {
+Status DmaCopier::copyNow(void* dst, const void* src, size_t bytes) {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   void* stream = lane(Direction::ToDevice).stream;
   HCCL_TRY(device_.check(rt.copyAsync(dst, src, bytes, stream), "copy"));

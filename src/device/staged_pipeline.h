@@ -13,12 +13,12 @@
 #include <memory>
 #include <vector>
 
-#include "core/device_copier.h"
-#include "core/operation.h"
+#include "device/dma_copier.h"
+#include "exec/operation.h"
 
 namespace hccl {
 
-class Communicator;
+class CommContext;
 class DeviceBackend;
 
 // How many blocks of `count` elements a call reads (in) and writes (out) on rank `rank`, and the
@@ -66,7 +66,7 @@ class PieceStaging {
   // allocations may wait for the device), so that single calls never allocate later.
   Status preallocate(size_t bytes);
   // On the API thread too: registers the windows of comm's links (HCCL_DEVICE_SHM_DMA).
-  Status attachWindows(Communicator& comm);
+  Status attachWindows(CommContext& comm);
   // The copy engine that moves o's buffers through its link's windows, or nullptr: staged.
   AsyncCopier* linkCopier(const Operation& o) const;
   Status copyIn(void* dst, const void* src, size_t bytes);
@@ -94,8 +94,8 @@ class PieceStaging {
   std::vector<char*> retired_;  // outgrown pinned buffers, freed at destruction
   void* inStream_ = nullptr;
   void* outStream_ = nullptr;
-  std::unique_ptr<DeviceCopier> copier_;  // on inStream_ (to host) and outStream_ (to device)
-  const Communicator* windowComm_ = nullptr;
+  std::unique_ptr<DmaCopier> copier_;  // on inStream_ (to host) and outStream_ (to device)
+  const CommContext* windowComm_ = nullptr;
   std::vector<bool> windowPeers_;  // peers whose link's windows are registered
 };
 

@@ -20,20 +20,20 @@
 #include <thread>
 #include <vector>
 
-#include "core/device_direct.h"
-#include "core/device_pieces.h"
-#include "core/operation.h"
+#include "device/ipc_path.h"
+#include "device/staged_pipeline.h"
+#include "exec/operation.h"
 
 namespace hccl {
 
-class Communicator;
+class CommContext;
 class DeviceBackend;
 
-class DeviceQueue {
+class GpuQueue {
  public:
-  DeviceQueue(Communicator& comm, DeviceBackend& device);
+  GpuQueue(CommContext& comm, DeviceBackend& device);
   // Runs what is queued (or, after an abort, releases the streams), then stops the thread.
-  ~DeviceQueue();
+  ~GpuQueue();
 
   Status start();
   // Gates the streams of `ops` (calls of this communicator, in order) and queues them.
@@ -53,25 +53,18 @@ class DeviceQueue {
   Status runBatch(Batch& batch);
   void release(uint32_t seq);
 
-  Communicator& comm_;
+  CommContext& comm_;
   DeviceBackend& device_;
   uint32_t* words_ = nullptr;        // [0] reached, [1] done: pinned, mapped
   void* deviceWords_ = nullptr;      // their device address
   uint32_t nextSeq_ = 0;             // API side, under the caller's ordering
   PieceStaging staging_;
-  DeviceDirect direct_;
+  IpcPath direct_;
   std::thread thread_;
   std::mutex mutex_;
   std::condition_variable cv_;
   std::deque<Batch> queue_;
   bool stop_ = false;
 };
-
-// For group.cc: runs calls of communicators that hold device ranks: a GPU rank's calls go to
-// its progress thread (returning at once), a CPU rank's run now, in pieces. Locks are taken here.
-Status executeWithDevices(std::vector<std::unique_ptr<Operation>>& ops);
-
-// Whether a communicator's calls run in pieces (some rank of it is a GPU rank).
-bool hasDeviceRanks(const Communicator& comm);
 
 }  // namespace hccl

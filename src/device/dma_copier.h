@@ -14,13 +14,13 @@ namespace hccl {
 
 class DeviceBackend;
 
-class DeviceCopier final : public AsyncCopier {
+class DmaCopier final : public AsyncCopier {
  public:
   // The streams stay the caller's; they must outlive the copier.
-  DeviceCopier(DeviceBackend& device, void* toHostStream, void* toDeviceStream);
-  ~DeviceCopier() override;  // unregisters the windows
-  DeviceCopier(const DeviceCopier&) = delete;
-  DeviceCopier& operator=(const DeviceCopier&) = delete;
+  DmaCopier(DeviceBackend& device, void* toHostStream, void* toDeviceStream);
+  ~DmaCopier() override;  // unregisters the windows
+  DmaCopier(const DmaCopier&) = delete;
+  DmaCopier& operator=(const DmaCopier&) = delete;
 
   Status init();
   // Registers every window region of `link`; false (and nothing kept) when it has none or the

@@ -11,10 +11,10 @@
 
 namespace hccl {
 
-class Communicator;
+class CommContext;
 
 struct Operation {
-  Communicator* comm = nullptr;
+  CommContext* comm = nullptr;
   CollArgs args;
   DataType type = DataType::Uint8;
   ReduceOp op = ReduceOp::Sum;

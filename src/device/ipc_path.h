@@ -28,20 +28,20 @@
 #include <tuple>
 #include <vector>
 
-#include "core/ipc_buffers.h"
-#include "core/operation.h"
+#include "device/ipc_buffers.h"
+#include "exec/operation.h"
 
 namespace hccl {
 
-class Communicator;
+class CommContext;
 class DeviceBackend;
 
-class DeviceDirect {
+class IpcPath {
  public:
-  DeviceDirect(Communicator& comm, DeviceBackend& device);
-  ~DeviceDirect();
-  DeviceDirect(const DeviceDirect&) = delete;
-  DeviceDirect& operator=(const DeviceDirect&) = delete;
+  IpcPath(CommContext& comm, DeviceBackend& device);
+  ~IpcPath();
+  IpcPath(const IpcPath&) = delete;
+  IpcPath& operator=(const IpcPath&) = delete;
 
   // Allocates the device scratch and the stream: on the API thread, before the first call's
   // gate can hold a stream (allocations may wait for the device).
@@ -86,7 +86,7 @@ class DeviceDirect {
                     size_t count);
   Status copy(void* dst, const void* src, size_t bytes);
 
-  Communicator& comm_;
+  CommContext& comm_;
   DeviceBackend& device_;
   bool candidate_ = false;  // same host, same vendor, all GPUs, enabled
   State state_ = State::Unset;

@@ -1,4 +1,4 @@
-#include "core/device_direct.h"
+#include "device/ipc_path.h"
 
 #include <sched.h>
 #include <unistd.h>
@@ -12,8 +12,8 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "base/params.h"
-#include "core/comm.h"
-#include "core/device_pieces.h"
+#include "device/staged_pipeline.h"
+#include "exec/comm_context.h"
 
 namespace hccl {
 namespace {
@@ -63,10 +63,10 @@ uint64_t processToken() {
 
 }  // namespace
 
-DeviceDirect::DeviceDirect(Communicator& comm, DeviceBackend& device) : comm_(comm), device_(device), buffers_(device) {
-  const PeerInfo& self = comm.peers()[comm.rank()];
-  candidate_ = std::all_of(comm.peers().begin(), comm.peers().end(), [&](const PeerInfo& p) {
-    return p.hostHash == self.hostHash && p.backendKind == self.backendKind;
+IpcPath::IpcPath(CommContext& comm, DeviceBackend& device) : comm_(comm), device_(device), buffers_(device) {
+  const RankInfo& self = comm.ranks()[comm.rank()];
+  candidate_ = std::all_of(comm.ranks().begin(), comm.ranks().end(), [&](const RankInfo& r) {
+    return r.hostHash == self.hostHash && r.backend == self.backend;
   });
   // Pieces are HCCL_DEVICE_PIECE_BYTES per rank; slots round each block up to kSlotAlign, and
   // a block holds at least one element even when that exceeds the piece.
@@ -76,7 +76,7 @@ DeviceDirect::DeviceDirect(Communicator& comm, DeviceBackend& device) : comm_(co
 
 // Frees and unmaps wait for the device, whose streams may be held at a gate only the progress
 // thread releases: so they happen here, on the destroying thread, once no gate is pending.
-DeviceDirect::~DeviceDirect() {
+IpcPath::~IpcPath() {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   int previous = -1;
   rt.getDevice(&previous);
@@ -91,7 +91,7 @@ DeviceDirect::~DeviceDirect() {
   if (previous >= 0) rt.setDevice(previous);
 }
 
-void DeviceDirect::prepare() {
+void IpcPath::prepare() {
   if (!candidate_ || directParam.get() == 0) return;
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   scratch_.assign(comm_.nranks(), nullptr);
@@ -101,7 +101,7 @@ void DeviceDirect::prepare() {
   if (rt.streamCreate(&stream_) != 0) stream_ = nullptr;
 }
 
-bool DeviceDirect::eligible(const Operation& o) const {
+bool IpcPath::eligible(const Operation& o) const {
   if (!candidate_ || state_ == State::Off) return false;
   if (isPointToPoint(o.args.kind)) return false;
   // A HIP rank may hold FNUZ fp8, which only the staged path converts (core/fp8_encoding.h).
@@ -109,7 +109,7 @@ bool DeviceDirect::eligible(const Operation& o) const {
   return true;
 }
 
-Status DeviceDirect::run(Operation& o, bool* ran) {
+Status IpcPath::run(Operation& o, bool* ran) {
   *ran = false;
   tag_ = o.tagBase;
   barrier_ = 0;
@@ -139,7 +139,7 @@ Status DeviceDirect::run(Operation& o, bool* ran) {
 
 // ---- setup ----------------------------------------------------------------------------------
 
-Status DeviceDirect::setup(uint64_t tag) {
+Status IpcPath::setup(uint64_t tag) {
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   const int n = comm_.nranks(), me = comm_.rank();
   scratch_.resize(n, nullptr);
@@ -204,7 +204,7 @@ Status DeviceDirect::setup(uint64_t tag) {
   return Status::Success;
 }
 
-Status DeviceDirect::exchange(uint64_t tag, const void* mine, size_t bytes, std::vector<char>* all) {
+Status IpcPath::exchange(uint64_t tag, const void* mine, size_t bytes, std::vector<char>* all) {
   const int n = comm_.nranks(), me = comm_.rank();
   all->assign(n * bytes, 0);
   memcpy(all->data() + me * bytes, mine, bytes);
@@ -272,7 +272,7 @@ Status DeviceDirect::exchange(uint64_t tag, const void* mine, size_t bytes, std:
 
 // ---- phases ---------------------------------------------------------------------------------
 
-Status DeviceDirect::phaseEnd(Operation& o, Status local) {
+Status IpcPath::phaseEnd(Operation& o, Status local) {
   // Even after a failed launch, what was issued must land before any rank moves on.
   const Status synced = device_.check(device_.runtime().streamSynchronize(stream_), "device-direct phase");
   if (!failed(local)) local = synced;
@@ -301,7 +301,7 @@ struct CallRecord {
 
 }  // namespace
 
-Status DeviceDirect::mapBuffers(Operation& o, bool* mapped) {
+Status IpcPath::mapBuffers(Operation& o, bool* mapped) {
   *mapped = false;
   const int n = o.args.nranks, me = o.args.rank;
   const size_t blockBytes = o.args.count * o.args.elemSize;
