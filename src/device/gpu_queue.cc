@@ -58,7 +58,7 @@ Status GpuQueue::start() {
   HCCL_TRY(device_.check(rt.hostDevicePointer(&deviceWords_, words), "gate mapping"));
   // Allocations now, before any gate of this communicator can hold a stream.
   direct_.prepare();
-  HCCL_TRY(staging_.preallocate(2 * devicePieceBytes() + 4096));
+  HCCL_TRY(staging_.preallocate(2 * comm_.config().devicePieceBytes + 4096));
   HCCL_TRY(staging_.attachWindows(comm_));
   thread_ = std::thread([this] { loop(); });
   HCCL_INFO(Init, "rank %d: progress thread for %s device %d", comm_.rank(), device_.name(),

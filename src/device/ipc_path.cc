@@ -11,18 +11,11 @@
 #include "backends/device_backend.h"
 #include "base/error.h"
 #include "base/log.h"
-#include "base/params.h"
 #include "device/staged_pipeline.h"
 #include "exec/comm_context.h"
 
 namespace hccl {
 namespace {
-
-IntParam directParam("DEVICE_DIRECT", 1,
-                     "1: collectives of communicators whose ranks are all GPUs of one vendor on one "
-                     "node run device to device through IPC (the call's buffers, else device "
-                     "scratch); 0: staged through host memory (any rank's 0 turns it off for all)",
-                     false);
 
 // The setup's two exchanges use the top of the first call's tag space; barriers count up from 1.
 constexpr uint32_t kHandlesTag = 0xfffffff0u;
@@ -71,7 +64,7 @@ IpcPath::IpcPath(CommContext& comm, DeviceBackend& device) : comm_(comm), device
   // Pieces are HCCL_DEVICE_PIECE_BYTES per rank; slots round each block up to kSlotAlign, and
   // a block holds at least one element even when that exceeds the piece.
   const int n = comm.nranks();
-  regionBytes_ = slotBytes(devicePieceBytes()) + static_cast<size_t>(n) * (kSlotAlign + 8);
+  regionBytes_ = slotBytes(comm.config().devicePieceBytes) + static_cast<size_t>(n) * (kSlotAlign + 8);
 }
 
 // Frees and unmaps wait for the device, whose streams may be held at a gate only the progress
@@ -92,7 +85,7 @@ IpcPath::~IpcPath() {
 }
 
 void IpcPath::prepare() {
-  if (!candidate_ || directParam.get() == 0) return;
+  if (!candidate_ || !comm_.config().deviceDirect) return;
   const hcclDeviceRuntime_v2& rt = device_.runtime();
   scratch_.assign(comm_.nranks(), nullptr);
   void* base = nullptr;

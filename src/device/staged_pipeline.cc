@@ -6,21 +6,11 @@
 
 #include "backends/device_backend.h"
 #include "base/log.h"
-#include "base/params.h"
 #include "exec/comm_context.h"
 #include "exec/executor.h"
 
 namespace hccl {
 namespace {
-
-IntParam pieceBytesParam("DEVICE_PIECE_BYTES", int64_t{4} << 20,
-                         "bytes per block of one piece of a call on a communicator with GPU ranks "
-                         "(must be equal on every rank)",
-                         false);
-IntParam shmDmaParam("DEVICE_SHM_DMA", 1,
-                     "GPU ranks move sends and receives to peers over shared memory by DMA "
-                     "straight between device memory and the rings (0: through pinned staging)",
-                     false);
 
 bool isSelf(const Operation& o) { return isPointToPoint(o.args.kind) && o.args.root == o.args.rank; }
 
@@ -202,14 +192,9 @@ Blocks blocksOf(const Operation& o, int rank) {
   return {0, 0, 1};
 }
 
-size_t devicePieceBytes() {
-  static const size_t bytes = static_cast<size_t>(std::max<int64_t>(pieceBytesParam.get(), 4096));
-  return bytes;
-}
-
 PieceShape pieceShape(const Operation& o) {
   const size_t elem = std::max<size_t>(o.args.elemSize, 1);
-  const size_t elems = std::max<size_t>(devicePieceBytes() / (blocksOf(o).max * elem), 1);
+  const size_t elems = std::max<size_t>(o.comm->config().devicePieceBytes / (blocksOf(o).max * elem), 1);
   const size_t pieces = std::max<size_t>((o.args.count + elems - 1) / elems, 1);
   return {elems, pieces};
 }
@@ -337,7 +322,7 @@ Status PieceStaging::preallocate(size_t bytes) {
 }
 
 Status PieceStaging::attachWindows(CommContext& comm) {
-  if (device_ == nullptr || shmDmaParam.get() == 0) return Status::Success;
+  if (device_ == nullptr || !comm.config().deviceShmDma) return Status::Success;
   HCCL_TRY(prepare());
   windowComm_ = &comm;
   windowPeers_.assign(comm.nranks(), false);

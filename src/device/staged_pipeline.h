@@ -35,10 +35,8 @@ struct PieceShape {
 };
 
 // The same on every rank: from the call's kind, nranks, count, element size and
-// HCCL_DEVICE_PIECE_BYTES (which must therefore be equal on every rank).
+// Config::devicePieceBytes (which must therefore be equal on every rank).
 PieceShape pieceShape(const Operation& o);
-// HCCL_DEVICE_PIECE_BYTES: bytes per block of one piece (read once per process).
-size_t devicePieceBytes();
 // Takes the wire tags of o's pieces after the first from its communicator, in call order.
 void reservePieceTags(Operation& o);
 
