@@ -26,6 +26,21 @@ Plan planDirectAllToAll(const CollArgs& a) {
   return plan;
 }
 
+Plan planDirectAllGather(const CollArgs& a) {
+  Plan plan;
+  PlanBuilder b(&plan);
+  const int n = a.nranks, r = a.rank;
+  const size_t block = a.count * a.elemSize;
+  b.phase();
+  b.copy(recvAt(r * block), sendAt(0), block);
+  for (int k = 1; k < n; ++k) {
+    const int to = mod(r + k, n), from = mod(r - k, n);
+    b.send(to, 0, sendAt(0), block);
+    b.recv(from, 0, recvAt(from * block), block);
+  }
+  return plan;
+}
+
 Plan planDirectGather(const CollArgs& a) {
   Plan plan;
   PlanBuilder b(&plan);

@@ -16,6 +16,8 @@ Plan planRingReduceScatter(const CollArgs& args);
 Plan planChainBroadcast(const CollArgs& args);
 Plan planChainReduce(const CollArgs& args);
 Plan planDirectAllToAll(const CollArgs& args);
+// Every rank's block to every other rank in one phase: the fewest latencies, for small blocks.
+Plan planDirectAllGather(const CollArgs& args);
 Plan planDirectGather(const CollArgs& args);
 Plan planDirectScatter(const CollArgs& args);
 Plan planSend(const CollArgs& args);

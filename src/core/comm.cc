@@ -54,19 +54,21 @@ Status Communicator::init(const UniqueIdContent& id) {
   BootstrapResult boot;
   setSocketAbortFlag(&abortFlag());
   Status s = bootstrap(id, rank(), nranks(), self, config().sockets, config().timeoutSeconds, &boot);
-  if (!failed(s)) s = buildClusterTopology(rank(), boot.peers, boot.connections, {}, config(), &topologyToFill());
-  if (!failed(s)) schedules().setTopology(&topology());
-  if (!failed(s)) s = connectLinks(boot);
+  if (!failed(s)) {
+    std::vector<RankInfo> ranks;
+    for (const PeerInfo& p : boot.peers)
+      ranks.push_back(RankInfo{p.hostHash, static_cast<BackendKind>(p.backendKind), p.deviceIndex});
+    setRanks(std::move(ranks));
+    s = connectLinks(boot);
+  }
   setSocketAbortFlag(nullptr);
+  if (!failed(s)) s = buildClusterTopology(*this, {}, &topologyToFill());
+  if (!failed(s)) schedules().setTopology(&topology());
   if (failed(s)) {
     setLastError(threadLastError());
     setState(s);
     return s;
   }
-  std::vector<RankInfo> ranks;
-  for (const PeerInfo& p : boot.peers)
-    ranks.push_back(RankInfo{p.hostHash, static_cast<BackendKind>(p.backendKind), p.deviceIndex});
-  setRanks(std::move(ranks));
   HCCL_INFO(Init, "comm %p rank %d nranks %d ready (%s backend)", static_cast<void*>(this), rank(), nranks(),
             backend().name());
   setState(Status::Success);

@@ -3,29 +3,25 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "base/error.h"
 #include "core/group.h"
+#include "exec/mesh.h"
 
 namespace hccl {
 namespace {
 
-// An AllGather of `bytes` per rank on the parent, run immediately.
+// An AllGather of `bytes` per rank on the parent, run now on this thread (also for a GPU rank,
+// whose queue would run it after the caller had read the result).
 Status allGather(Communicator* comm, const void* mine, void* all, size_t bytes) {
-  auto op = std::make_unique<Operation>();
-  op->comm = comm;
-  op->args.kind = CollKind::AllGather;
-  op->args.rank = comm->rank();
-  op->args.nranks = comm->nranks();
-  op->args.count = bytes;
-  op->args.elemSize = 1;
-  op->send = static_cast<const char*>(mine);
-  op->recv = static_cast<char*>(all);
-  op->tagBase = comm->nextCollectiveTag();
-  std::vector<std::unique_ptr<Operation>> ops;
-  ops.push_back(std::move(op));
-  return execute(ops);
+  comm->joinInit();
+  std::lock_guard<std::mutex> lock(comm->busy());
+  if (failed(comm->state()))
+    return reject(comm->state(), "rank %d: the parent communicator is in an error state (%s); abort it",
+                  comm->rank(), statusName(comm->state()));
+  return allGatherOnMesh(*comm, comm->nextCollectiveTag(), mine, bytes, all);
 }
 
 struct Member {

@@ -1,12 +1,9 @@
 #include "device/gpu_queue.h"
 
-#include <sched.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 
 #include "backends/device_backend.h"
+#include "base/backoff.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "exec/comm_context.h"
@@ -19,16 +16,6 @@ uint32_t loadWord(const uint32_t* w) { return __atomic_load_n(w, __ATOMIC_ACQUIR
 void storeWord(uint32_t* w, uint32_t v) { __atomic_store_n(w, v, __ATOMIC_RELEASE); }
 bool reached(uint32_t value, uint32_t seq) { return static_cast<int32_t>(value - seq) >= 0; }
 
-// Waits with a short spin (latency of small calls), then yields, then sleeps.
-void backoff(int round) {
-  if (round < 2000) return;
-  if (round < 20000) {
-    sched_yield();
-    return;
-  }
-  usleep(50);
-}
-
 // The host-function gate: runs on the vendor runtime's callback thread when the stream gets
 // there, and holds the stream until the progress thread is done.
 struct HostGate {
@@ -38,7 +25,9 @@ struct HostGate {
 void hostGate(void* arg) {
   auto* g = static_cast<HostGate*>(arg);
   storeWord(&g->words[0], g->seq);
-  for (int round = 0; !reached(loadWord(&g->words[1]), g->seq); ++round) backoff(round);
+  Backoff backoff;
+  while (!reached(loadWord(&g->words[1]), g->seq))
+    if (backoff.tick()) backoff.rest();
   delete g;
 }
 
@@ -163,14 +152,15 @@ Status GpuQueue::enqueue(std::vector<std::unique_ptr<Operation>> ops) {
 }
 
 Status GpuQueue::waitReached(uint32_t seq) {
-  const auto deadline = std::chrono::steady_clock::now() +
-                        std::chrono::duration<double>(comm_.config().timeoutSeconds);
-  for (int round = 0; !reached(loadWord(&words_[0]), seq); ++round) {
+  const Clock::duration timeout = secondsToDuration(comm_.config().timeoutSeconds);
+  Backoff backoff;
+  while (!reached(loadWord(&words_[0]), seq)) {
     if (comm_.abortRequested()) return Status::Aborted;
-    if ((round & 255) == 0 && std::chrono::steady_clock::now() > deadline)
+    if (!backoff.tick()) continue;
+    if (backoff.idle() > timeout)
       return fail(Status::RemoteError, "rank %d: the stream did not reach a collective within %.0f s",
                   comm_.rank(), comm_.config().timeoutSeconds);
-    backoff(round);
+    backoff.rest();
   }
   return Status::Success;
 }

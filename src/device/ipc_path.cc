@@ -1,10 +1,8 @@
 #include "device/ipc_path.h"
 
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstring>
 #include <random>
 
@@ -13,6 +11,7 @@
 #include "base/log.h"
 #include "device/staged_pipeline.h"
 #include "exec/comm_context.h"
+#include "exec/mesh.h"
 
 namespace hccl {
 namespace {
@@ -198,69 +197,8 @@ Status IpcPath::setup(uint64_t tag) {
 }
 
 Status IpcPath::exchange(uint64_t tag, const void* mine, size_t bytes, std::vector<char>* all) {
-  const int n = comm_.nranks(), me = comm_.rank();
-  all->assign(n * bytes, 0);
-  memcpy(all->data() + me * bytes, mine, bytes);
-  std::vector<Request> requests(2 * static_cast<size_t>(n));
-  for (int peer = 0; peer < n; ++peer) {
-    if (peer == me) continue;
-    Request& s = requests[2 * peer];
-    s.kind = Request::Kind::Send;
-    s.tag = tag;
-    s.buffer = static_cast<char*>(const_cast<void*>(mine));
-    s.bytes = bytes;
-    comm_.messenger(peer)->postSend(&s);
-    Request& r = requests[2 * peer + 1];
-    r.kind = Request::Kind::Recv;
-    r.tag = tag;
-    r.buffer = all->data() + peer * bytes;
-    r.bytes = bytes;
-    comm_.messenger(peer)->postRecv(&r);
-  }
-  using Clock = std::chrono::steady_clock;
-  const auto timeout = std::chrono::duration<double>(comm_.config().timeoutSeconds);
-  Clock::time_point idleSince = Clock::now();
-  Status status = Status::Success;
-  for (int round = 0;; ++round) {
-    bool pending = false, movedAny = false;
-    for (int peer = 0; peer < n && !failed(status); ++peer) {
-      if (peer == me) continue;
-      Messenger* m = comm_.messenger(peer);
-      bool moved = false;
-      Status s = m->progress(&moved);
-      if (failed(s)) {
-        status = fail(Status::RemoteError, "rank %d: link to rank %d failed during a device-direct "
-                      "collective", me, peer);
-        break;
-      }
-      movedAny = movedAny || moved;
-      const bool waiting = !requests[2 * peer].done || !requests[2 * peer + 1].done;
-      pending = pending || waiting;
-      // A peer that finished its part may leave; only one we still wait for can be lost.
-      if (waiting && (round & 1023) == 1023 && !moved && failed(m->link().checkAlive()) &&
-          (failed(m->progress(&moved)) || !moved))
-        status = fail(Status::RemoteError, "rank %d: peer rank %d (%s) is gone", me, peer, m->link().name());
-    }
-    if (failed(status) || !pending) break;
-    if (comm_.abortRequested()) {
-      status = Status::Aborted;
-      break;
-    }
-    if (movedAny) {
-      idleSince = Clock::now();
-    } else if (round > 1000) {
-      if (Clock::now() - idleSince > timeout) {
-        status = fail(Status::RemoteError, "rank %d: a device-direct collective made no progress "
-                      "for %.0f s (HCCL_TIMEOUT)", me, timeout.count());
-        break;
-      }
-      sched_yield();
-    }
-  }
-  if (failed(status))
-    for (int peer = 0; peer < n; ++peer)
-      if (peer != me) comm_.messenger(peer)->dropRequests();
-  return status;
+  all->assign(static_cast<size_t>(comm_.nranks()) * bytes, 0);
+  return allGatherOnMesh(comm_, tag, mine, bytes, all->data());
 }
 
 // ---- phases ---------------------------------------------------------------------------------

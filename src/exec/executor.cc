@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
-#include "base/cpu_relax.h"
+#include "base/backoff.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "exec/comm_context.h"
@@ -15,12 +15,8 @@
 namespace hccl {
 namespace {
 
-// Idle back-off: spin while the peer is likely a few microseconds away, then yield the core,
-// then sleep. Ranks that outnumber the cores yield at once: spinning would only delay the peer
-// that has to run for us to progress.
-constexpr int kClockCheckRounds = 64;
-constexpr auto kSpinTime = std::chrono::microseconds(10);
-constexpr auto kYieldTime = std::chrono::milliseconds(2);
+// Idle waits back off (base/backoff.h); ranks that outnumber the cores yield at once. Peers are
+// checked for life this often while nothing moves.
 constexpr auto kLivenessInterval = std::chrono::milliseconds(20);
 
 // Elements of the input this rank reads (what PreMulSum scales and an FNUZ rank converts), and
@@ -61,7 +57,7 @@ char* resolve(Operation& o, const Region& r) {
 
 Status start(Operation& o) {
   CommContext& comm = *o.comm;
-  o.plan = comm.schedules().plan(o.args);
+  if (!o.planned) o.plan = comm.schedules().plan(o.args);
   // The input is staged when it must change before it is sent: converted from FNUZ, scaled by
   // PreMulSum's factor, or both. A collective stages in the communicator's scratch (collectives
   // of one communicator run one at a time); a send runs beside other calls of its group, so it
@@ -163,26 +159,19 @@ Status advance(Operation& o, bool* moved) {
 
 class Runner {
  public:
-  explicit Runner(const std::vector<Operation*>& ops) : ops_(ops) {
+  explicit Runner(const std::vector<Operation*>& ops) : ops_(ops), backoff_(anyOversubscribed(ops)) {
     for (Operation* o : ops)
       if (std::find(comms_.begin(), comms_.end(), o->comm) == comms_.end()) comms_.push_back(o->comm);
-    for (CommContext* comm : comms_) oversubscribed_ = oversubscribed_ || comm->oversubscribed();
-    timeout_ = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(comms_.empty() ? 600.0 : comms_[0]->config().timeoutSeconds));
+    timeout_ = secondsToDuration(comms_.empty() ? 600.0 : comms_[0]->config().timeoutSeconds);
   }
 
   Status run() {
     lastLivenessCheck_ = Clock::now();
-    int idleRounds = 0;
     while (pending()) {
       bool moved = false;
       step(&moved);
-      if (moved) {
-        idleRounds = 0;
-        continue;
-      }
-      if (idleRounds++ == 0) idleSince_ = Clock::now();
-      wait(idleRounds);
+      if (moved) backoff_.reset();
+      else wait();
     }
     return firstError_;
   }
@@ -230,19 +219,18 @@ class Runner {
     }
   }
 
+  static bool anyOversubscribed(const std::vector<Operation*>& ops) {
+    return std::any_of(ops.begin(), ops.end(), [](const Operation* o) { return o->comm->oversubscribed(); });
+  }
+
   // Nothing moved: back off, look for dead peers, and give up after the timeout.
-  void wait(int idleRounds) {
-    if (!oversubscribed_ && idleRounds % kClockCheckRounds != 0) {
-      cpuRelax();
-      return;
-    }
-    Clock::time_point now = Clock::now();
-    Clock::duration idle = now - idleSince_;
-    if (now - lastLivenessCheck_ >= kLivenessInterval) {
-      lastLivenessCheck_ = now;
+  void wait() {
+    if (!backoff_.tick()) return;
+    if (backoff_.now() - lastLivenessCheck_ >= kLivenessInterval) {
+      lastLivenessCheck_ = backoff_.now();
       checkPeers();
     }
-    if (idle > timeout_) {
+    if (backoff_.idle() > timeout_) {
       for (CommContext* comm : comms_) {
         if (failed(comm->state())) continue;
         ::hccl::fail(Status::RemoteError, "rank %d: no progress for %.0f s (HCCL_TIMEOUT); peers %s",
@@ -252,12 +240,11 @@ class Runner {
       }
       return;
     }
-    if (!oversubscribed_ && idle < kSpinTime) return;
-    if (idle < kYieldTime) {
-      sched_yield();
-      return;
+    switch (backoff_.step()) {
+      case Backoff::Step::Spin: return;
+      case Backoff::Step::Yield: sched_yield(); return;
+      case Backoff::Step::Sleep: sleepOnLinks(); return;
     }
-    sleepOnLinks();
   }
 
   void checkPeers() {
@@ -312,9 +299,9 @@ class Runner {
 
   const std::vector<Operation*>& ops_;
   std::vector<CommContext*> comms_;
+  Backoff backoff_;
   Clock::duration timeout_;
-  bool oversubscribed_ = false;
-  Clock::time_point idleSince_, lastLivenessCheck_;
+  Clock::time_point lastLivenessCheck_;
   Status firstError_ = Status::Success;
 };
 

@@ -31,7 +31,9 @@ struct Operation {
   std::vector<uint64_t> pieceTags;  // one wire tag per piece (communicators with GPU ranks)
   AsyncCopier* copier = nullptr;    // a piece whose device buffers move by DMA through its link
 
-  // Run state, owned by the executor.
+  // Run state, owned by the executor. A Plan given before the run (planned) is run as it is;
+  // otherwise the executor asks the communicator's schedule chooser.
+  bool planned = false;
   Plan plan;
   char* scratch = nullptr;
   size_t phase = 0;
