@@ -5,6 +5,7 @@
 // rank. Pieces are made small (HCCL_DEVICE_PIECE_BYTES=4096) so that calls span many pieces and
 // the staging pipeline wraps around its slots.
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -234,6 +235,36 @@ TEST(DeviceColl, TwoGpuAndTwoCpuRanks) {
 TEST(DeviceColl, HostFunctionGate) {
   HCCL_SKIP_WITHOUT_DEVICE();
   everythingOn(2, 2, Path::Direct, {{"HCCL_FAKEDEV_NO_MEMOPS", "1"}});
+}
+
+// ncclCommSplit on GPU ranks: the split's own exchange must finish before the ranks read it
+// (a GPU rank's queue would run it only later), and the children carry collectives.
+TEST(DeviceColl, SplitOnGpuRanks) {
+  HCCL_SKIP_WITHOUT_DEVICE();
+  MP_EXPECT_RUN(mp::run(4, [](mp::Rank& r) {
+    initRank(r, 4);
+    if (r.comm == nullptr) return;
+    ncclComm_t child = nullptr;
+    ASSERT_EQ(ncclCommSplit(r.comm, r.rank % 2, -r.rank, &child, nullptr), ncclSuccess) << mp::lastError(r.comm);
+    int childRank = -1, childCount = 0;
+    ASSERT_EQ(ncclCommUserRank(child, &childRank), ncclSuccess);
+    ASSERT_EQ(ncclCommCount(child, &childCount), ncclSuccess);
+    EXPECT_EQ(childCount, 2);
+    EXPECT_EQ(childRank, r.rank < 2 ? 1 : 0);  // keys -rank: the higher parent rank comes first
+    void* stream = nullptr;
+    ASSERT_EQ(testdev::rt().streamCreate(&stream), 0);
+    const float mine = static_cast<float>(r.rank + 1);
+    testdev::Buffer in(sizeof(float)), out(sizeof(float));
+    in.upload(&mine, stream);
+    ASSERT_EQ(ncclAllReduce(in.data(), out.data(), 1, ncclFloat32, ncclSum, child, static_cast<cudaStream_t>(stream)),
+              ncclSuccess) << mp::lastError(child);
+    std::vector<char> sum = out.download(stream);
+    float got = 0;
+    memcpy(&got, sum.data(), sizeof(got));
+    EXPECT_EQ(got, r.rank % 2 == 0 ? 1.0f + 3.0f : 2.0f + 4.0f) << "rank " << r.rank;
+    testdev::rt().streamDestroy(stream);
+    EXPECT_EQ(ncclCommDestroy(child), ncclSuccess);
+  }, deviceOptions(4)));
 }
 
 }  // namespace
