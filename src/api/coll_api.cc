@@ -4,6 +4,7 @@
 #include <limits>
 #include <memory>
 
+#include "algorithms/extents.h"
 #include "api/export.h"
 #include "api/guard.h"
 #include "core/group.h"
@@ -40,9 +41,7 @@ Status checkAndBuild(Communicator* comm, const Call& c, std::unique_ptr<Operatio
   if ((rooted || p2p) && (c.root < 0 || c.root >= n))
     return reject(Status::InvalidArgument, "%s: %s %d is outside [0, %d)", c.name, p2p ? "peer" : "root", c.root, n);
   const size_t elem = dataTypeSize(static_cast<DataType>(c.type));
-  const size_t blocks = (c.kind == CollKind::AllGather || c.kind == CollKind::ReduceScatter ||
-                         c.kind == CollKind::AllToAll || c.kind == CollKind::Gather ||
-                         c.kind == CollKind::Scatter) ? n : 1;
+  const size_t blocks = static_cast<size_t>(maxBlocks(c.kind, n));
   if (c.count > std::numeric_limits<size_t>::max() / elem / blocks)
     return reject(Status::InvalidArgument, "%s: count %zu overflows the address space", c.name, c.count);
   auto needed = [&](Need need) { return need == Need::Always || (need == Need::AtRoot && comm->rank() == c.root); };

@@ -10,6 +10,7 @@
 #include "device/gpu_queue.h"
 #include "device/staged_pipeline.h"
 #include "exec/executor.h"
+#include "exec/overwritten_sends.h"
 #include "tuning/cost_model.h"
 
 namespace hccl {
@@ -74,25 +75,13 @@ Status pairSelfTransfers(const std::vector<Operation*>& order) {
   return Status::Success;
 }
 
-// A send whose buffer a receive of the same group overwrites (in-place send/recv, as
-// nccl-tests' in-place sendrecv does) must send the bytes as they were before the group:
-// such sends get a private copy of their input first.
+// Sends whose input a receive of the same group overwrites get a private copy of it first.
 void stageOverwrittenSends(const std::vector<Operation*>& order) {
-  std::vector<std::pair<const char*, const char*>> written;  // receive ranges, sorted
-  for (Operation* o : order)
-    if (o->args.kind == CollKind::Recv && o->args.count > 0)
-      written.emplace_back(o->recv, o->recv + o->args.count * o->args.elemSize);
-  if (written.empty()) return;
-  std::sort(written.begin(), written.end());
-  for (Operation* o : order) {
-    if (o->args.kind != CollKind::Send || o->args.count == 0 || o->args.root == o->args.rank) continue;
-    const char* begin = o->send;
-    const char* end = begin + o->args.count * o->args.elemSize;
-    auto it = std::lower_bound(written.begin(), written.end(), std::make_pair(end, end));
-    bool overlaps = false;
-    for (auto r = written.begin(); r != it && !overlaps; ++r) overlaps = r->second > begin;
-    if (!overlaps) continue;
-    o->stagedInput.assign(begin, end);
+  const std::vector<bool> overwritten = overwrittenSends(order);
+  for (size_t i = 0; i < order.size(); ++i) {
+    if (!overwritten[i]) continue;
+    Operation* o = order[i];
+    o->stagedInput.assign(o->send, o->send + o->args.count * o->args.elemSize);
     o->send = o->stagedInput.data();
   }
 }

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <random>
 
+#include "algorithms/extents.h"
 #include "backends/device_backend.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -236,7 +237,7 @@ Status IpcPath::mapBuffers(Operation& o, bool* mapped) {
   *mapped = false;
   const int n = o.args.nranks, me = o.args.rank;
   const size_t blockBytes = o.args.count * o.args.elemSize;
-  const Blocks mine = blocksOf(o);
+  const Blocks mine = blocksOf(o.args, me);
   CallRecord record{};
   record.send = buffers_.describe(o.send, mine.in * blockBytes);
   record.recv = buffers_.describe(o.recv, mine.out * blockBytes);
@@ -250,7 +251,7 @@ Status IpcPath::mapBuffers(Operation& o, bool* mapped) {
   auto fits = [](const BufferRecord& b, size_t bytes) { return b.usable && b.bytes == bytes && b.insideRange(); };
   bool known = true;  // every buffer was mapped by every rank in an earlier agreed call
   for (int r = 0; r < n; ++r) {
-    const Blocks b = blocksOf(o, r);
+    const Blocks b = blocksOf(o.args, r);
     const CallRecord& c = records[r];
     if (!c.oneShot || !fits(c.send, b.in * blockBytes) || !fits(c.recv, b.out * blockBytes))
       return Status::Success;

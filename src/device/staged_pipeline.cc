@@ -4,10 +4,12 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "algorithms/extents.h"
 #include "backends/device_backend.h"
 #include "base/log.h"
 #include "exec/comm_context.h"
 #include "exec/executor.h"
+#include "exec/overwritten_sends.h"
 
 namespace hccl {
 namespace {
@@ -33,24 +35,15 @@ struct Round {
   bool startsCall = false;  // its input may be what an earlier round wrote
 };
 
-// Whether a receive of the batch writes into the buffer `send` reads.
-bool overwritten(const Operation& send, const std::vector<Operation*>& ops) {
-  const char* begin = send.send;
-  const char* end = begin + send.args.count * send.args.elemSize;
-  return std::any_of(ops.begin(), ops.end(), [&](const Operation* r) {
-    if (r->comm != send.comm || r->args.kind != CollKind::Recv) return false;
-    const char* rBegin = r->recv;
-    return rBegin < end && begin < rBegin + r->args.count * r->args.elemSize;
-  });
-}
-
-// The engine that moves o without staging, or nullptr. A send whose buffer a receive of the
-// batch overwrites is staged: the staged copy keeps what it sends apart from what arrives
+// The engine that moves each op without staging, or nullptr. A send whose buffer a receive of
+// the batch overwrites is staged: the staged copy keeps what it sends apart from what arrives
 // (in-place sendrecv, which nccl-tests runs).
-AsyncCopier* unstagedCopier(const Operation& o, const std::vector<Operation*>& ops,
-                            const PieceStaging& staging) {
-  if (o.args.kind == CollKind::Send && overwritten(o, ops)) return nullptr;
-  return staging.linkCopier(o);
+std::vector<AsyncCopier*> unstagedCopiers(const std::vector<Operation*>& ops, const PieceStaging& staging) {
+  const std::vector<bool> overwritten = overwrittenSends(ops);
+  std::vector<AsyncCopier*> copiers(ops.size(), nullptr);
+  for (size_t i = 0; i < ops.size(); ++i)
+    if (!overwritten[i]) copiers[i] = staging.linkCopier(*ops[i]);
+  return copiers;
 }
 
 // Piece k of o, placed in `round` (in its staging slot unless a copier moves it).
@@ -59,7 +52,7 @@ void addItem(Round& round, Operation* o, size_t k, AsyncCopier* copier) {
   Item item{o, k, k * shape.elems, 0, 0, 0, copier};
   item.elems = std::min(shape.elems, o->args.count - std::min(o->args.count, item.offset));
   if (copier == nullptr) {
-    const Blocks b = blocksOf(*o);
+    const Blocks b = blocksOf(o->args, o->args.rank);
     const size_t blockBytes = item.elems * o->args.elemSize;
     item.inAt = round.bytes;
     round.bytes += alignUp(b.in * blockBytes);
@@ -79,8 +72,7 @@ std::vector<Round> planRounds(const std::vector<Operation*>& ops, const PieceSta
   std::vector<CommContext*> comms;
   for (Operation* o : ops)
     if (std::find(comms.begin(), comms.end(), o->comm) == comms.end()) comms.push_back(o->comm);
-  std::vector<AsyncCopier*> copiers(ops.size());
-  for (size_t i = 0; i < ops.size(); ++i) copiers[i] = unstagedCopier(*ops[i], ops, staging);
+  const std::vector<AsyncCopier*> copiers = unstagedCopiers(ops, staging);
   std::vector<Round> rounds;
   for (CommContext* comm : comms) {
     std::vector<std::vector<size_t>> calls;  // indices into ops
@@ -129,7 +121,7 @@ Status stageIn(PieceStaging& staging, const Round& round, int slot, char* base) 
   for (const Item& it : round.items) {
     const size_t bytes = it.elems * it.op->args.elemSize;
     if (bytes == 0 || it.copier != nullptr) continue;
-    for (int j = 0; j < blocksOf(*it.op).in; ++j)
+    for (int j = 0; j < blocksOf(it.op->args, it.op->args.rank).in; ++j)
       HCCL_TRY(staging.copyIn(base + it.inAt + j * bytes, blockAt(it.op->send, it, j), bytes));
   }
   return staging.inIssued(slot);
@@ -139,7 +131,7 @@ Status stageOut(PieceStaging& staging, const Round& round, int slot, char* base)
   for (const Item& it : round.items) {
     const size_t bytes = it.elems * it.op->args.elemSize;
     if (bytes == 0 || it.copier != nullptr) continue;
-    for (int j = 0; j < blocksOf(*it.op).out; ++j)
+    for (int j = 0; j < blocksOf(it.op->args, it.op->args.rank).out; ++j)
       HCCL_TRY(staging.copyOut(const_cast<char*>(blockAt(it.op->recv, it, j)),
                                base + it.outAt + j * bytes, bytes));
   }
@@ -174,27 +166,9 @@ Operation pieceOperation(const Item& it, char* base) {
 
 }  // namespace
 
-Blocks blocksOf(const Operation& o, int rank) {
-  const int n = o.args.nranks;
-  const bool root = rank == o.args.root;
-  switch (o.args.kind) {
-    case CollKind::AllReduce: return {1, 1, 1};
-    case CollKind::Broadcast: return {root ? 1 : 0, 1, 1};
-    case CollKind::Reduce: return {1, root ? 1 : 0, 1};
-    case CollKind::AllGather: return {1, n, n};
-    case CollKind::ReduceScatter: return {n, 1, n};
-    case CollKind::AllToAll: return {n, n, n};
-    case CollKind::Gather: return {1, root ? n : 0, n};
-    case CollKind::Scatter: return {root ? n : 0, 1, n};
-    case CollKind::Send: return {1, 0, 1};
-    case CollKind::Recv: return {0, 1, 1};
-  }
-  return {0, 0, 1};
-}
-
 PieceShape pieceShape(const Operation& o) {
   const size_t elem = std::max<size_t>(o.args.elemSize, 1);
-  const size_t elems = std::max<size_t>(o.comm->config().devicePieceBytes / (blocksOf(o).max * elem), 1);
+  const size_t elems = std::max<size_t>(o.comm->config().devicePieceBytes / (maxBlocks(o.args.kind, o.args.nranks) * elem), 1);
   const size_t pieces = std::max<size_t>((o.args.count + elems - 1) / elems, 1);
   return {elems, pieces};
 }

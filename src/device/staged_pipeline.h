@@ -21,14 +21,6 @@ namespace hccl {
 class CommContext;
 class DeviceBackend;
 
-// How many blocks of `count` elements a call reads (in) and writes (out) on rank `rank`, and the
-// most any rank of it has on either side (max).
-struct Blocks {
-  int in, out, max;
-};
-Blocks blocksOf(const Operation& o, int rank);
-inline Blocks blocksOf(const Operation& o) { return blocksOf(o, o.args.rank); }
-
 struct PieceShape {
   size_t elems;   // per block, per piece (the last piece may hold fewer)
   size_t pieces;  // at least 1

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "algorithms/extents.h"
 #include "base/backoff.h"
 #include "base/error.h"
 #include "base/log.h"
@@ -20,30 +21,15 @@ namespace {
 constexpr auto kLivenessInterval = std::chrono::milliseconds(20);
 
 // Elements of the input this rank reads (what PreMulSum scales and an FNUZ rank converts), and
-// of the output it writes (what Avg divides and an FNUZ rank converts back).
+// of the output it writes (what Avg divides and an FNUZ rank converts back). A send to self has
+// no input to read (its paired receive copies it) and that receive writes a copy of the user's
+// own bytes, which needs no conversion.
+bool isSelf(const CollArgs& a) { return isPointToPoint(a.kind) && a.root == a.rank; }
 size_t inputElements(const Operation& o) {
-  const CollArgs& a = o.args;
-  const bool root = a.rank == a.root;
-  switch (a.kind) {
-    case CollKind::ReduceScatter: case CollKind::AllToAll: return a.count * a.nranks;
-    case CollKind::Broadcast: return root ? a.count : 0;
-    case CollKind::Scatter: return root ? a.count * a.nranks : 0;
-    case CollKind::Recv: return 0;
-    case CollKind::Send: return root ? 0 : a.count;  // to self: the paired receive copies the input
-    default: return a.count;
-  }
+  return isSelf(o.args) && o.args.kind == CollKind::Send ? 0 : blocksOf(o.args, o.args.rank).in * o.args.count;
 }
 size_t outputElements(const Operation& o) {
-  const CollArgs& a = o.args;
-  const bool root = a.rank == a.root;
-  switch (a.kind) {
-    case CollKind::AllGather: case CollKind::AllToAll: return a.count * a.nranks;
-    case CollKind::Reduce: return root ? a.count : 0;
-    case CollKind::Gather: return root ? a.count * a.nranks : 0;
-    case CollKind::Send: return 0;
-    case CollKind::Recv: return root ? 0 : a.count;  // from self: a copy of the user's own bytes
-    default: return a.count;
-  }
+  return isSelf(o.args) && o.args.kind == CollKind::Recv ? 0 : blocksOf(o.args, o.args.rank).out * o.args.count;
 }
 
 char* resolve(Operation& o, const Region& r) {

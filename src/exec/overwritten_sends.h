@@ -1,0 +1,17 @@
+// In-place send and receive in one group (as nccl-tests' in-place sendrecv runs): a send whose
+// input a receive of the same group overwrites must send the bytes as they were before the
+// group. The host path copies such a send's input aside; a GPU rank keeps it staged instead of
+// moving it by DMA. Both ask here.
+#pragma once
+
+#include <vector>
+
+#include "exec/operation.h"
+
+namespace hccl {
+
+// For each of `ops`: whether it is a send (not to self, not empty) whose input overlaps the
+// output of some receive among `ops`.
+std::vector<bool> overwrittenSends(const std::vector<Operation*>& ops);
+
+}  // namespace hccl
