@@ -1,4 +1,4 @@
-// Host reduction kernels against memcpy.
+// Host reduction kernels against memcpy, and every kernel's own rate.
 //
 // Bandwidth is "bytes touched per second": a reduce of N bytes per buffer reads two buffers and
 // writes one, 3N bytes; a memcpy of N bytes reads one and writes one, 2N bytes. The `GB/s`
@@ -11,6 +11,9 @@
 //
 // Sizes (the argument, bytes per buffer): 256 KiB, cache-resident after the first pass (three
 // buffers, 768 KiB: L2 plus L3 on most CPUs), and 64 MiB (192 MiB in all, beyond any L3).
+//
+// The other kernels (prod, max, min, scale, divide of every type) run at 256 KiB only, where
+// their arithmetic rather than memory sets the rate: `elems/s` counts elements per second.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -137,6 +140,36 @@ void bmReduce(benchmark::State& state, const hccl::host::KernelSet* set, DataTyp
   state.counters["vs_memcpy"] = rate / baseline;
 }
 
+enum class Kernel { Prod, Max, Min, Scale, Divide };
+const char* kernelName(Kernel k) {
+  static const char* names[] = {"prod", "max", "min", "scale", "divide"};
+  return names[static_cast<int>(k)];
+}
+
+void bmKernel(benchmark::State& state, const hccl::host::KernelSet* set, DataType type, Kernel kernel) {
+  const size_t bytes = static_cast<size_t>(state.range(0));
+  Buffers& b = buffers(bytes);
+  fillValues(b.a, bytes, type, 1);
+  fillValues(b.b, bytes, type, 2);
+  const size_t count = bytes / hccl::dataTypeSize(type);
+  const int t = static_cast<int>(type);
+  const double t0 = threadSeconds();
+  for (auto _ : state) {
+    switch (kernel) {
+      case Kernel::Prod: set->reduce[t][static_cast<int>(hccl::ReduceOp::Prod)](b.dst, b.a, b.b, count); break;
+      case Kernel::Max: set->reduce[t][static_cast<int>(hccl::ReduceOp::Max)](b.dst, b.a, b.b, count); break;
+      case Kernel::Min: set->reduce[t][static_cast<int>(hccl::ReduceOp::Min)](b.dst, b.a, b.b, count); break;
+      case Kernel::Scale: set->scale[t](b.dst, b.a, count, b.b); break;  // b's first value: 1..5
+      case Kernel::Divide:
+        memcpy(b.dst, b.a, bytes);  // divide works in place: divide fresh values every pass
+        set->divide[t](b.dst, count, 3);
+        break;
+    }
+    benchmark::ClobberMemory();
+  }
+  state.counters["elems/s"] = static_cast<double>(count * state.iterations()) / (threadSeconds() - t0);
+}
+
 void registerAll() {
   for (size_t bytes : kSizes) {
     benchmark::RegisterBenchmark("memcpy", bmMemcpy)->Arg(static_cast<int64_t>(bytes))
@@ -154,6 +187,12 @@ void registerAll() {
                                                 hccl::ReduceOp::Sum, mode);
         for (size_t bytes : kSizes) bm->Arg(static_cast<int64_t>(bytes));
         bm->Unit(benchmark::kMicrosecond);
+      }
+      for (Kernel k : {Kernel::Prod, Kernel::Max, Kernel::Min, Kernel::Scale, Kernel::Divide}) {
+        const std::string name = std::string(kernelName(k)) + "/" + hccl::dataTypeName(type) + "/" + set->name;
+        benchmark::RegisterBenchmark(name.c_str(), bmKernel, set, type, k)
+            ->Arg(static_cast<int64_t>(kSizes[0]))
+            ->Unit(benchmark::kMicrosecond);
       }
     }
   }

@@ -35,10 +35,26 @@ struct IntElem {
     else return a <= b ? a : b;
   }
   static HCCL_DEV_FN U scale(U x, U s) { return prod(x, s); }
-  // Truncating division of the typed value (divisor >= 2 cannot overflow).
+  // Truncating division of the typed value (divisor >= 1). Up to 32 bits it divides in double:
+  // the quotient of two such integers is never within rounding distance of the next integer, so
+  // truncating it is exact, and it vectorises (CPUs have no SIMD integer division); with a
+  // divisor >= 2 every quotient fits in int32.
   static HCCL_DEV_FN U divide(U x, int divisor) {
-    if constexpr (kSigned) return static_cast<U>(static_cast<S>(x) / static_cast<S>(divisor));
-    else return static_cast<U>(x / static_cast<U>(divisor));
+    if constexpr (sizeof(U) <= 4) {
+      if (divisor == 1) return x;
+      return static_cast<U>(static_cast<int32_t>(exact(x) / static_cast<double>(divisor)));
+    } else if constexpr (kSigned) {
+      return static_cast<U>(static_cast<S>(x) / static_cast<S>(divisor));
+    } else {
+      return static_cast<U>(x / static_cast<U>(divisor));
+    }
+  }
+  // The typed value of x as a double, exactly (32 bits at most).
+  static HCCL_DEV_FN double exact(U x) {
+    if constexpr (kSigned) return static_cast<double>(static_cast<S>(x));
+    // x86 converts only signed int32 to double in SIMD: shift the range, convert, shift back.
+    else if constexpr (sizeof(U) == 4) return static_cast<double>(static_cast<int32_t>(x ^ 0x80000000u)) + 2147483648.0;
+    else return static_cast<double>(x);
   }
 };
 

@@ -10,6 +10,10 @@
 // scalar code, exactly when dst == a); dst == a == b has a loop of its own too. (a == b with a
 // distinct dst needs nothing: restrict constrains only objects that are written.)
 //
+// The element arithmetic is the device kernels' own (common/reduce_ops.h), so the host and every
+// GPU compute each element with the same code and give the same bits; this file only holds the
+// loops around it, and AVX2/F16C loops for the narrow floats whose scalar tails use it too.
+//
 // A unit that defines HCCL_KERNELS_F16C before including this file gets hand-written AVX2/F16C
 // loops for half, bfloat16 and fp8 (see the bottom of the file); it must include <immintrin.h>.
 #pragma once
@@ -20,7 +24,7 @@
 #include <type_traits>
 
 #include "backends/common/float_convert.h"
-#include "backends/common/float_order.h"
+#include "backends/common/reduce_ops.h"
 #include "backends/host/host_kernels.h"
 #include "base/datatype.h"
 
@@ -41,151 +45,20 @@ HCCL_KERNEL_INLINE void storeAt(unsigned char* p, size_t i, U v) {
   memcpy(p + i * sizeof(U), &v, sizeof(U));
 }
 
-// ---- element arithmetic ----------------------------------------------------------------------
-// Values travel as their storage type: the unsigned integer of the element's width for integers
-// and narrow floats, float and double for those two. `S` is the signed integer of that width.
-
-template <class UT, bool kIsSigned>
-struct IntOps {
-  using U = UT;
-  using S = typename std::conditional<sizeof(UT) == 1, int8_t,
-            typename std::conditional<sizeof(UT) == 4, int32_t, int64_t>::type>::type;
-  // Unsigned arithmetic wraps without UB; uint8 operands promote to int, which cannot overflow.
-  static HCCL_KERNEL_INLINE U sum(U a, U b) { return static_cast<U>(a + b); }
-  static HCCL_KERNEL_INLINE U prod(U a, U b) {
-    return static_cast<U>(static_cast<typename std::conditional<sizeof(U) == 1, unsigned, U>::type>(a) *
-                          static_cast<typename std::conditional<sizeof(U) == 1, unsigned, U>::type>(b));
-  }
-  static HCCL_KERNEL_INLINE U max(U a, U b) {
-    if constexpr (kIsSigned) return static_cast<S>(a) >= static_cast<S>(b) ? a : b;
-    else return a >= b ? a : b;
-  }
-  static HCCL_KERNEL_INLINE U min(U a, U b) {
-    if constexpr (kIsSigned) return static_cast<S>(a) <= static_cast<S>(b) ? a : b;
-    else return a <= b ? a : b;
-  }
-};
-
-// Float32/Float64: arithmetic in the type itself; Max/Min on the bits.
-template <class F, class U, U kAbsMask, U kNaNAbove, U kNaN>
-struct IeeeElem {
-  using Storage = F;
-  using MinMax = FloatBitsMinMax<U, kAbsMask, kNaNAbove, kNaN>;
-  static HCCL_KERNEL_INLINE U bits(F f) {
-    U u;
-    memcpy(&u, &f, sizeof(u));
-    return u;
-  }
-  static HCCL_KERNEL_INLINE F value(U u) {
-    F f;
-    memcpy(&f, &u, sizeof(f));
-    return f;
-  }
-  static HCCL_KERNEL_INLINE F sum(F a, F b) { return a + b; }
-  static HCCL_KERNEL_INLINE F prod(F a, F b) { return a * b; }
-  static HCCL_KERNEL_INLINE F max(F a, F b) {
-    return value(MinMax::template pick<true>(bits(a), bits(b)));
-  }
-  static HCCL_KERNEL_INLINE F min(F a, F b) {
-    return value(MinMax::template pick<false>(bits(a), bits(b)));
-  }
-};
-
-// ---- operator functors: `Storage apply(Storage, Storage)` ------------------------------------
-
-template <class UT, bool kIsSigned, ReduceOp kOp>
-struct IntFn {
-  using Storage = UT;
-  static HCCL_KERNEL_INLINE UT apply(UT a, UT b) {
-    using O = IntOps<UT, kIsSigned>;
-    if constexpr (kOp == ReduceOp::Sum) return O::sum(a, b);
-    else if constexpr (kOp == ReduceOp::Prod) return O::prod(a, b);
-    else if constexpr (kOp == ReduceOp::Max) return O::max(a, b);
-    else return O::min(a, b);
-  }
-};
-
-using F32Elem = IeeeElem<float, uint32_t, 0x7FFFFFFFu, 0x7F800000u, 0x7FFFFFFFu>;
-using F64Elem = IeeeElem<double, uint64_t, 0x7FFFFFFFFFFFFFFFull, 0x7FF0000000000000ull,
-                         0x7FFFFFFFFFFFFFFFull>;
-
-template <class E, ReduceOp kOp>
-struct IeeeFn {
-  using Storage = typename E::Storage;
-  static HCCL_KERNEL_INLINE Storage apply(Storage a, Storage b) {
-    if constexpr (kOp == ReduceOp::Sum) return E::sum(a, b);
-    else if constexpr (kOp == ReduceOp::Prod) return E::prod(a, b);
-    else if constexpr (kOp == ReduceOp::Max) return E::max(a, b);
-    else return E::min(a, b);
-  }
-};
-
-// Narrow floating types: widen to float, compute, round back once.
-struct HalfCvt {
-  using U = uint16_t;
-  using MinMax = FloatBitsMinMax<uint16_t, 0x7FFF, 0x7C00, cvt::kHalfNaN>;
-  static HCCL_KERNEL_INLINE float widen(U v) { return cvt::halfToFloat(v); }
-  static HCCL_KERNEL_INLINE U narrow(float f) { return cvt::floatToHalf(f); }
-  static constexpr bool kProdInDouble = false;
-};
-struct Bf16Cvt {
-  using U = uint16_t;
-  using MinMax = FloatBitsMinMax<uint16_t, 0x7FFF, 0x7F80, cvt::kBf16NaN>;
-  static HCCL_KERNEL_INLINE float widen(U v) { return cvt::bf16ToFloat(v); }
-  static HCCL_KERNEL_INLINE U narrow(float f) { return cvt::floatToBf16(f); }
-  // A product of two bfloat16 values is exact in double, and doubleToBf16 rounds it once; in
-  // float it could round twice when it lands in float's subnormal range.
-  static constexpr bool kProdInDouble = true;
-  static HCCL_KERNEL_INLINE U narrowDouble(double d) { return cvt::doubleToBf16(d); }
-};
-struct E4m3Cvt {
-  using U = uint8_t;
-  using MinMax = FloatBitsMinMax<uint8_t, 0x7F, 0x7E, cvt::kFp8NaN>;
-  static HCCL_KERNEL_INLINE float widen(U v) { return cvt::fp8e4m3ToFloat(v); }
-  static HCCL_KERNEL_INLINE U narrow(float f) { return cvt::floatToFp8e4m3(f); }
-  static constexpr bool kProdInDouble = false;
-};
-struct E5m2Cvt {
-  using U = uint8_t;
-  using MinMax = FloatBitsMinMax<uint8_t, 0x7F, 0x7C, cvt::kFp8NaN>;
-  static HCCL_KERNEL_INLINE float widen(U v) { return cvt::fp8e5m2ToFloat(v); }
-  static HCCL_KERNEL_INLINE U narrow(float f) { return cvt::floatToFp8e5m2(f); }
-  static constexpr bool kProdInDouble = false;
-};
-
-template <class C>
-HCCL_KERNEL_INLINE typename C::U narrowMul(typename C::U a, typename C::U b) {
-  if constexpr (C::kProdInDouble) {
-    return C::narrowDouble(static_cast<double>(C::widen(a)) * static_cast<double>(C::widen(b)));
-  } else {
-    return C::narrow(C::widen(a) * C::widen(b));
-  }
-}
-
-template <class C, ReduceOp kOp>
-struct NarrowFn {
-  using Storage = typename C::U;
-  static HCCL_KERNEL_INLINE Storage apply(Storage a, Storage b) {
-    if constexpr (kOp == ReduceOp::Sum) return C::narrow(C::widen(a) + C::widen(b));
-    else if constexpr (kOp == ReduceOp::Prod) return narrowMul<C>(a, b);
-    else if constexpr (kOp == ReduceOp::Max) return C::MinMax::template pick<true>(a, b);
-    else return C::MinMax::template pick<false>(a, b);
-  }
-};
-
 // ---- loops -----------------------------------------------------------------------------------
 
+// Fn: dev::OpFn, `T apply(T, T)` on the element's storage type.
 template <class Fn>
 void reduceDistinct(unsigned char* __restrict d, const unsigned char* __restrict a,
                     const unsigned char* __restrict b, size_t n) {
-  using T = typename Fn::Storage;
+  using T = typename Fn::T;
   for (size_t i = 0; i < n; ++i) storeAt<T>(d, i, Fn::apply(loadAt<T>(a, i), loadAt<T>(b, i)));
 }
 
 // d[i] = d[i] op o[i] (kDstIsA) or o[i] op d[i].
 template <class Fn, bool kDstIsA>
 void reduceInPlace(unsigned char* __restrict d, const unsigned char* __restrict o, size_t n) {
-  using T = typename Fn::Storage;
+  using T = typename Fn::T;
   for (size_t i = 0; i < n; ++i) {
     const T x = loadAt<T>(d, i), y = loadAt<T>(o, i);
     storeAt<T>(d, i, kDstIsA ? Fn::apply(x, y) : Fn::apply(y, x));
@@ -195,7 +68,7 @@ void reduceInPlace(unsigned char* __restrict d, const unsigned char* __restrict 
 // d[i] = d[i] op d[i] (dst, a and b all the same buffer).
 template <class Fn>
 void reduceSelf(unsigned char* __restrict d, size_t n) {
-  using T = typename Fn::Storage;
+  using T = typename Fn::T;
   for (size_t i = 0; i < n; ++i) {
     const T x = loadAt<T>(d, i);
     storeAt<T>(d, i, Fn::apply(x, x));
@@ -237,80 +110,20 @@ HCCL_KERNEL_INLINE void mapKernel(void* dst, const void* src, size_t n, Map map)
   }
 }
 
-// ---- scale -----------------------------------------------------------------------------------
+// ---- scale and divide ------------------------------------------------------------------------
 
-template <class UT>
-void scaleInt(void* dst, const void* src, size_t n, const void* scalar) {
-  UT s;
+// dst[i] = src[i] * *scalar, the element's scale().
+template <class E>
+void scaleKernel(void* dst, const void* src, size_t n, const void* scalar) {
+  typename E::T s;
   memcpy(&s, scalar, sizeof(s));
-  using W = typename std::conditional<sizeof(UT) == 1, unsigned, UT>::type;
-  mapKernel<UT>(dst, src, n, [s](UT x) { return static_cast<UT>(static_cast<W>(x) * static_cast<W>(s)); });
+  mapKernel<typename E::T>(dst, src, n, dev::ScaleFn<E>{s});
 }
 
-template <class F>
-void scaleIeee(void* dst, const void* src, size_t n, const void* scalar) {
-  F s;
-  memcpy(&s, scalar, sizeof(s));
-  mapKernel<F>(dst, src, n, [s](F x) { return x * s; });
-}
-
-template <class C>
-void scaleNarrow(void* dst, const void* src, size_t n, const void* scalar) {
-  typename C::U s;
-  memcpy(&s, scalar, sizeof(s));
-  if constexpr (C::kProdInDouble) {
-    const double sd = static_cast<double>(C::widen(s));
-    mapKernel<typename C::U>(dst, src, n, [sd](typename C::U x) {
-      return C::narrowDouble(static_cast<double>(C::widen(x)) * sd);
-    });
-  } else {
-    const float sf = C::widen(s);
-    mapKernel<typename C::U>(dst, src, n,
-                             [sf](typename C::U x) { return C::narrow(C::widen(x) * sf); });
-  }
-}
-
-// ---- divide ----------------------------------------------------------------------------------
-
-// Integers up to 32 bits divide in double: the quotient of two such integers is never within
-// rounding distance of the next integer, so truncating it is exact, and it vectorises (there is
-// no SIMD integer division). With divisor >= 2 every quotient fits in int32.
-template <class T>
-HCCL_KERNEL_INLINE double exactDouble(T x) {
-  if constexpr (std::is_same_v<T, uint32_t>) {
-    // AVX2 converts only signed int32: shift the range, convert, shift back (exact).
-    return static_cast<double>(static_cast<int32_t>(x ^ 0x80000000u)) + 2147483648.0;
-  } else {
-    return static_cast<double>(static_cast<int32_t>(x));
-  }
-}
-
-template <class T>
-void divideSmallInt(void* buf, size_t n, int divisor) {
-  if (divisor == 1) return;
-  const double dv = static_cast<double>(divisor);
-  mapInPlace<T>(static_cast<unsigned char*>(buf), n, [dv](T x) {
-    return static_cast<T>(static_cast<int32_t>(exactDouble(x) / dv));
-  });
-}
-
-template <class T>
-void divideWideInt(void* buf, size_t n, int divisor) {
-  const T dv = static_cast<T>(divisor);
-  mapInPlace<T>(static_cast<unsigned char*>(buf), n, [dv](T x) { return static_cast<T>(x / dv); });
-}
-
-template <class F>
-void divideIeee(void* buf, size_t n, int divisor) {
-  const F dv = static_cast<F>(divisor);
-  mapInPlace<F>(static_cast<unsigned char*>(buf), n, [dv](F x) { return x / dv; });
-}
-
-template <class C>
-void divideNarrow(void* buf, size_t n, int divisor) {
-  const float dv = static_cast<float>(divisor);
-  mapInPlace<typename C::U>(static_cast<unsigned char*>(buf), n,
-                            [dv](typename C::U x) { return C::narrow(C::widen(x) / dv); });
+// buf[i] /= divisor, the element's divide().
+template <class E>
+void divideKernel(void* buf, size_t n, int divisor) {
+  mapInPlace<typename E::T>(static_cast<unsigned char*>(buf), n, dev::DivideFn<E>{divisor});
 }
 
 // ---- hand-written AVX2/F16C loops for half, bfloat16 and fp8 --------------------------------
@@ -493,7 +306,7 @@ constexpr size_t kWideLanes(size_t step) { return step / 8; }
 // inputs before it stores, so dst may equal a or b.
 template <class V, class VOp, class Fn>
 void reduceVec(void* dst, const void* a, const void* b, size_t n) {
-  using T = typename Fn::Storage;
+  using T = typename Fn::T;
   auto* d = static_cast<unsigned char*>(dst);
   const auto* pa = static_cast<const unsigned char*>(a);
   const auto* pb = static_cast<const unsigned char*>(b);
@@ -536,76 +349,38 @@ void scaleVec(void* dst, const void* src, size_t n, const void* scalar) {
 
 // ---- the table -------------------------------------------------------------------------------
 
-template <class UT, bool kIsSigned>
-void fillInt(KernelSet& k, DataType t) {
-  const int i = static_cast<int>(t);
-  k.reduce[i][0] = reduceKernel<IntFn<UT, kIsSigned, ReduceOp::Sum>>;
-  k.reduce[i][1] = reduceKernel<IntFn<UT, kIsSigned, ReduceOp::Prod>>;
-  k.reduce[i][2] = reduceKernel<IntFn<UT, kIsSigned, ReduceOp::Max>>;
-  k.reduce[i][3] = reduceKernel<IntFn<UT, kIsSigned, ReduceOp::Min>>;
-  k.scale[i] = scaleInt<UT>;
-}
-
 template <class E>
-void fillIeee(KernelSet& k, DataType t) {
+void fill(KernelSet& k, DataType t) {
   const int i = static_cast<int>(t);
-  using F = typename E::Storage;
-  k.reduce[i][0] = reduceKernel<IeeeFn<E, ReduceOp::Sum>>;
-  k.reduce[i][1] = reduceKernel<IeeeFn<E, ReduceOp::Prod>>;
-  k.reduce[i][2] = reduceKernel<IeeeFn<E, ReduceOp::Max>>;
-  k.reduce[i][3] = reduceKernel<IeeeFn<E, ReduceOp::Min>>;
-  k.scale[i] = scaleIeee<F>;
-  k.divide[i] = divideIeee<F>;
-}
-
-template <class C>
-void fillNarrow(KernelSet& k, DataType t) {
-  const int i = static_cast<int>(t);
-  k.reduce[i][0] = reduceKernel<NarrowFn<C, ReduceOp::Sum>>;
-  k.reduce[i][1] = reduceKernel<NarrowFn<C, ReduceOp::Prod>>;
-  k.reduce[i][2] = reduceKernel<NarrowFn<C, ReduceOp::Max>>;
-  k.reduce[i][3] = reduceKernel<NarrowFn<C, ReduceOp::Min>>;
-  k.scale[i] = scaleNarrow<C>;
-  k.divide[i] = divideNarrow<C>;
+  k.reduce[i][0] = reduceKernel<dev::OpFn<E, 0>>;
+  k.reduce[i][1] = reduceKernel<dev::OpFn<E, 1>>;
+  k.reduce[i][2] = reduceKernel<dev::OpFn<E, 2>>;
+  k.reduce[i][3] = reduceKernel<dev::OpFn<E, 3>>;
+  k.scale[i] = scaleKernel<E>;
+  k.divide[i] = divideKernel<E>;
 }
 
 KernelSet makeKernelSet(const char* name) {
   KernelSet k{};
   k.name = name;
-  fillInt<uint8_t, true>(k, DataType::Int8);
-  fillInt<uint8_t, false>(k, DataType::Uint8);
-  fillInt<uint32_t, true>(k, DataType::Int32);
-  fillInt<uint32_t, false>(k, DataType::Uint32);
-  fillInt<uint64_t, true>(k, DataType::Int64);
-  fillInt<uint64_t, false>(k, DataType::Uint64);
-  k.divide[static_cast<int>(DataType::Int8)] = divideSmallInt<int8_t>;
-  k.divide[static_cast<int>(DataType::Uint8)] = divideSmallInt<uint8_t>;
-  k.divide[static_cast<int>(DataType::Int32)] = divideSmallInt<int32_t>;
-  k.divide[static_cast<int>(DataType::Uint32)] = divideSmallInt<uint32_t>;
-  k.divide[static_cast<int>(DataType::Int64)] = divideWideInt<int64_t>;
-  k.divide[static_cast<int>(DataType::Uint64)] = divideWideInt<uint64_t>;
-  fillIeee<F32Elem>(k, DataType::Float32);
-  fillIeee<F64Elem>(k, DataType::Float64);
-  fillNarrow<HalfCvt>(k, DataType::Float16);
-  fillNarrow<Bf16Cvt>(k, DataType::Bfloat16);
-  fillNarrow<E4m3Cvt>(k, DataType::Float8e4m3);
-  fillNarrow<E5m2Cvt>(k, DataType::Float8e5m2);
+  for (int t = 0; t < kNumDataTypes; ++t)
+    dev::withElem(t, [&](auto elem) { fill<decltype(elem)>(k, static_cast<DataType>(t)); });
 #if defined(HCCL_KERNELS_F16C)
-  // bfloat16 Prod and scale stay generic: they compute in double (see Bf16Cvt).
+  // bfloat16 Prod and scale stay generic: they compute in double (see dev::Bf16Cvt).
   const int h = static_cast<int>(DataType::Float16);
-  k.reduce[h][0] = reduceVec<HalfVec, VecSum, NarrowFn<HalfCvt, ReduceOp::Sum>>;
-  k.reduce[h][1] = reduceVec<HalfVec, VecProd, NarrowFn<HalfCvt, ReduceOp::Prod>>;
-  k.scale[h] = scaleVec<HalfVec, HalfCvt>;
+  k.reduce[h][0] = reduceVec<HalfVec, VecSum, dev::OpFn<dev::HalfElem, 0>>;
+  k.reduce[h][1] = reduceVec<HalfVec, VecProd, dev::OpFn<dev::HalfElem, 1>>;
+  k.scale[h] = scaleVec<HalfVec, dev::HalfCvt>;
   const int bf = static_cast<int>(DataType::Bfloat16);
-  k.reduce[bf][0] = reduceVec<Bf16Vec, VecSum, NarrowFn<Bf16Cvt, ReduceOp::Sum>>;
+  k.reduce[bf][0] = reduceVec<Bf16Vec, VecSum, dev::OpFn<dev::Bf16Elem, 0>>;
   const int e4 = static_cast<int>(DataType::Float8e4m3);
-  k.reduce[e4][0] = reduceVec<Fp8Vec<true>, VecSum, NarrowFn<E4m3Cvt, ReduceOp::Sum>>;
-  k.reduce[e4][1] = reduceVec<Fp8Vec<true>, VecProd, NarrowFn<E4m3Cvt, ReduceOp::Prod>>;
-  k.scale[e4] = scaleVec<Fp8Vec<true>, E4m3Cvt>;
+  k.reduce[e4][0] = reduceVec<Fp8Vec<true>, VecSum, dev::OpFn<dev::E4m3Elem, 0>>;
+  k.reduce[e4][1] = reduceVec<Fp8Vec<true>, VecProd, dev::OpFn<dev::E4m3Elem, 1>>;
+  k.scale[e4] = scaleVec<Fp8Vec<true>, dev::E4m3Cvt>;
   const int e5 = static_cast<int>(DataType::Float8e5m2);
-  k.reduce[e5][0] = reduceVec<Fp8Vec<false>, VecSum, NarrowFn<E5m2Cvt, ReduceOp::Sum>>;
-  k.reduce[e5][1] = reduceVec<Fp8Vec<false>, VecProd, NarrowFn<E5m2Cvt, ReduceOp::Prod>>;
-  k.scale[e5] = scaleVec<Fp8Vec<false>, E5m2Cvt>;
+  k.reduce[e5][0] = reduceVec<Fp8Vec<false>, VecSum, dev::OpFn<dev::E5m2Elem, 0>>;
+  k.reduce[e5][1] = reduceVec<Fp8Vec<false>, VecProd, dev::OpFn<dev::E5m2Elem, 1>>;
+  k.scale[e5] = scaleVec<Fp8Vec<false>, dev::E5m2Cvt>;
 #endif
   return k;
 }
