@@ -24,11 +24,138 @@ Status DeviceBackend::check(int code, const char* what) const {
   return Status::SystemError;
 }
 
+Status DeviceBackend::probe(int code, std::string* why) const {
+  if (code == 0) return Status::Success;
+  if (why != nullptr) *why = rt_->errorText(code);
+  return Status::SystemError;
+}
+
 Status DeviceBackend::select() { return check(rt_->setDevice(device_), "set device"); }
+
+int DeviceBackend::currentDevice() const {
+  int device = -1;
+  return rt_->getDevice(&device) == 0 ? device : -1;
+}
+
+Status DeviceBackend::selectDevice(int device) { return check(rt_->setDevice(device), "set device"); }
 
 bool DeviceBackend::isDeviceMemory(const void* ptr) const {
   int device = -1;
   return ptr != nullptr && rt_->pointerDevice(&device, ptr) == 0 && device >= 0;
+}
+
+// ---- streams and events ------------------------------------------------------------------------
+
+Status DeviceBackend::createStream(void** stream) { return check(rt_->streamCreate(stream), "stream creation"); }
+
+void DeviceBackend::destroyStream(void* stream) {
+  if (stream != nullptr) rt_->streamDestroy(stream);
+}
+
+Status DeviceBackend::syncStream(void* stream, const char* what) { return check(rt_->streamSynchronize(stream), what); }
+
+Status DeviceBackend::streamWaitEvent(void* stream, void* event) {
+  return check(rt_->streamWaitEvent(stream, event), "stream wait");
+}
+
+Status DeviceBackend::isCapturing(void* stream, bool* capturing) {
+  int on = 0;
+  HCCL_TRY(check(rt_->streamIsCapturing(&on, stream), "stream capture query"));
+  *capturing = on != 0;
+  return Status::Success;
+}
+
+Status DeviceBackend::createEvent(void** event) { return check(rt_->eventCreate(event), "event creation"); }
+
+void DeviceBackend::destroyEvent(void* event) {
+  if (event != nullptr) rt_->eventDestroy(event);
+}
+
+Status DeviceBackend::recordEvent(void* event, void* stream) { return check(rt_->eventRecord(event, stream), "event record"); }
+
+Status DeviceBackend::waitEvent(void* event, const char* what) { return check(rt_->eventSynchronize(event), what); }
+
+Status DeviceBackend::eventDone(void* event, bool* done, const char* what) {
+  const int q = rt_->eventQuery(event);  // 0 complete, 1 pending, else a negated error code
+  *done = q == 0;
+  return q == 1 ? Status::Success : check(q == 0 ? 0 : -q, what);
+}
+
+// ---- memory ----------------------------------------------------------------------------------
+
+Status DeviceBackend::allocatePinned(void** ptr, size_t bytes) {
+  return check(rt_->hostAlloc(ptr, bytes), "pinned host allocation");
+}
+
+void DeviceBackend::freePinned(void* ptr) {
+  if (ptr != nullptr) rt_->hostFree(ptr);
+}
+
+Status DeviceBackend::mappedAddress(void* hostPtr, void** devicePtr) {
+  return check(rt_->hostDevicePointer(devicePtr, hostPtr), "device address of pinned memory");
+}
+
+void DeviceBackend::freeDevice(void* ptr) {
+  if (ptr != nullptr) rt_->deviceFree(ptr);
+}
+
+Status DeviceBackend::registerHost(void* ptr, size_t bytes, std::string* why) {
+  return probe(rt_->hostRegister(ptr, bytes), why);
+}
+
+void DeviceBackend::unregisterHost(void* ptr) { rt_->hostUnregister(ptr); }
+
+// ---- work on a stream ------------------------------------------------------------------------
+
+Status DeviceBackend::copyAsync(void* dst, const void* src, size_t bytes, void* stream, const char* what) {
+  return check(rt_->copyAsync(dst, src, bytes, stream), what);
+}
+
+Status DeviceBackend::reduceAsync(void* dst, void* dst2, const void* a, const void* b, size_t count, DataType type,
+                                  ReduceOp op, void* stream) {
+  return check(rt_->reduce(dst, dst2, a, b, count, static_cast<int>(type), static_cast<int>(op), stream),
+               "reduce kernel");
+}
+
+Status DeviceBackend::scaleAsync(void* dst, const void* src, size_t count, DataType type, const void* scalar,
+                                 void* stream) {
+  return check(rt_->scale(dst, src, count, static_cast<int>(type), scalar, stream), "scale kernel");
+}
+
+Status DeviceBackend::divideAsync(void* buf, size_t count, DataType type, int divisor, void* stream) {
+  return check(rt_->divide(buf, count, static_cast<int>(type), divisor, stream), "divide kernel");
+}
+
+Status DeviceBackend::writeValue(void* stream, void* word, uint32_t value) {
+  return check(rt_->streamWriteValue32(stream, word, value), "stream write value");
+}
+
+Status DeviceBackend::waitValue(void* stream, void* word, uint32_t value) {
+  return check(rt_->streamWaitValue32(stream, word, value), "stream wait value");
+}
+
+Status DeviceBackend::launchHostFunction(void* stream, void (*fn)(void*), void* arg) {
+  return check(rt_->launchHostFunc(stream, fn, arg), "host function launch");
+}
+
+// ---- memory shared between processes -----------------------------------------------------------
+
+bool DeviceBackend::allocationOf(const void* ptr, Allocation* out) const {
+  return rt_->memRange(&out->base, &out->bytes, &out->bufferId, ptr) == 0;
+}
+
+Status DeviceBackend::exportIpcHandle(void* handle, void* base, std::string* why) {
+  return probe(rt_->ipcGetHandle(handle, base), why);
+}
+
+Status DeviceBackend::openIpcHandle(void** mapped, const void* handle, std::string* why) {
+  return probe(rt_->ipcOpenHandle(mapped, handle), why);
+}
+
+void DeviceBackend::closeIpcHandle(void* mapped) { rt_->ipcCloseHandle(mapped); }
+
+Status DeviceBackend::enablePeerAccess(int peerDevice, std::string* why) {
+  return probe(rt_->enablePeerAccess(peerDevice), why);
 }
 
 Status DeviceBackend::syncPrivate(const char* what) {

@@ -7,6 +7,7 @@
 // runs on a private stream and is complete when the method returns.
 #pragma once
 
+#include <cstdint>
 #include <mutex>
 #include <string>
 
@@ -34,17 +35,73 @@ class DeviceBackend final : public Backend {
                const void* scalar) override;
   Status divide(void* buf, size_t count, DataType type, int divisor) override;
 
-  // For the core's device ranks (src/core/device_*.cc).
-  const hcclDeviceRuntime_v2& runtime() const { return *rt_; }
+  // What GPU ranks (src/device) do with a device, as typed calls: the device layer reaches the
+  // vendor runtime only through these. Streams and events are the runtime's opaque handles.
+  // Each call returns a Status; a failure is logged (WARN) with the vendor's text, except for the
+  // probes (marked): those fail quietly and put the vendor's text in *why, since their callers
+  // fall back to another path and say so themselves.
+
   // Makes this device current on the calling thread (per-thread state in every vendor runtime).
   Status select();
-  // Turns a runtime return code into a Status, logging `what` and the vendor's text on failure.
-  Status check(int code, const char* what) const;
+  int currentDevice() const;  // -1 when the runtime cannot say
+  Status selectDevice(int device);
   bool isDeviceMemory(const void* ptr) const;
   // Whether streams can be gated with write/wait value (else a host function holds them).
   bool streamMemOps() const { return memOps_; }
 
+  Status createStream(void** stream);
+  void destroyStream(void* stream);
+  Status syncStream(void* stream, const char* what);
+  Status streamWaitEvent(void* stream, void* event);
+  Status isCapturing(void* stream, bool* capturing);
+  Status createEvent(void** event);
+  void destroyEvent(void* event);
+  Status recordEvent(void* event, void* stream);
+  Status waitEvent(void* event, const char* what);
+  Status eventDone(void* event, bool* done, const char* what);
+
+  // Pinned host memory mapped into the device, and the device address of such memory.
+  Status allocatePinned(void** ptr, size_t bytes);
+  void freePinned(void* ptr);
+  Status mappedAddress(void* hostPtr, void** devicePtr);
+  void freeDevice(void* ptr);
+  // Probe: pin and map foreign host memory (a shared-memory ring) for the copy engine.
+  Status registerHost(void* ptr, size_t bytes, std::string* why);
+  void unregisterHost(void* ptr);
+
+  // Work ordered on a stream: a copy in any direction, and the shared kernels
+  // (common/device_kernels.h): dst (and dst2 unless null) = a op b; dst = src * *scalar; /=.
+  Status copyAsync(void* dst, const void* src, size_t bytes, void* stream, const char* what);
+  Status reduceAsync(void* dst, void* dst2, const void* a, const void* b, size_t count, DataType type, ReduceOp op,
+                     void* stream);
+  Status scaleAsync(void* dst, const void* src, size_t count, DataType type, const void* scalar, void* stream);
+  Status divideAsync(void* buf, size_t count, DataType type, int divisor, void* stream);
+
+  // The stream gate: the stream writes `value` into a mapped word once it gets here, or waits
+  // until the word reaches `value`; or runs fn(arg) on a runtime thread and waits for it.
+  Status writeValue(void* stream, void* word, uint32_t value);
+  Status waitValue(void* stream, void* word, uint32_t value);
+  Status launchHostFunction(void* stream, void (*fn)(void*), void* arg);
+
+  // Device memory shared between processes. The allocation holding ptr (false for host memory).
+  struct Allocation {
+    void* base;
+    size_t bytes;
+    uint64_t bufferId;  // unique for the process's lifetime: a reused address gets a new one
+  };
+  bool allocationOf(const void* ptr, Allocation* out) const;
+  static constexpr size_t kIpcHandleBytes = HCCL_DEVICE_IPC_HANDLE_BYTES;
+  // Probes: export the allocation starting at `base`; map a peer's; reach another device's memory.
+  Status exportIpcHandle(void* handle, void* base, std::string* why);
+  Status openIpcHandle(void** mapped, const void* handle, std::string* why);
+  void closeIpcHandle(void* mapped);
+  Status enablePeerAccess(int peerDevice, std::string* why);
+
  private:
+  // Turns a runtime return code into a Status, logging `what` and the vendor's text on failure.
+  Status check(int code, const char* what) const;
+  // The same, quietly, with the vendor's text in *why.
+  Status probe(int code, std::string* why) const;
   Status syncPrivate(const char* what);
   template <class Call>
   Status onDevice(Call call, const char* what);

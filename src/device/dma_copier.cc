@@ -12,19 +12,17 @@ DmaCopier::DmaCopier(DeviceBackend& device, void* toHostStream, void* toDeviceSt
 }
 
 DmaCopier::~DmaCopier() {
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
   for (Lane& l : lanes_) {
-    if (l.stream != nullptr) rt.streamSynchronize(l.stream);
-    for (void* e : l.events)
-      if (e != nullptr) rt.eventDestroy(e);
+    if (l.stream != nullptr) device_.syncStream(l.stream, "DMA copies at teardown");
+    for (void* e : l.events) device_.destroyEvent(e);
   }
-  for (void* base : registered_) rt.hostUnregister(base);
+  for (void* base : registered_) device_.unregisterHost(base);
 }
 
 Status DmaCopier::init() {
   for (Lane& l : lanes_) {
     l.events.assign(kEvents, nullptr);
-    for (void*& e : l.events) HCCL_TRY(device_.check(device_.runtime().eventCreate(&e), "event creation"));
+    for (void*& e : l.events) HCCL_TRY(device_.createEvent(&e));
   }
   return Status::Success;
 }
@@ -32,18 +30,17 @@ Status DmaCopier::init() {
 bool DmaCopier::attach(const Link& link) {
   const std::vector<Link::Region> regions = link.windowRegions();
   if (regions.empty()) return false;
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
   size_t n = 0;
-  int code = 0;
+  std::string why;
   for (; n < regions.size(); ++n)
-    if ((code = rt.hostRegister(regions[n].base, regions[n].bytes)) != 0) break;
+    if (failed(device_.registerHost(regions[n].base, regions[n].bytes, &why))) break;
   if (n == regions.size()) {
     for (const Link::Region& r : regions) registered_.push_back(r.base);
     return true;
   }
   HCCL_INFO(Init, "%s device %d cannot register a %s link's memory (%s): its sends and receives stay staged",
-            device_.name(), device_.deviceIndex(), link.name(), rt.errorText(code));
-  while (n-- > 0) rt.hostUnregister(regions[n].base);
+            device_.name(), device_.deviceIndex(), link.name(), why.c_str());
+  while (n-- > 0) device_.unregisterHost(regions[n].base);
   return false;
 }
 
@@ -51,12 +48,11 @@ Status DmaCopier::start(void* dst, const void* src, size_t bytes, Direction dire
   Lane& l = lane(direction);
   // An event is reused only once the copy it marked has completed.
   if (l.started - l.completed == kEvents) HCCL_TRY(wait(l.completed + 1, direction));
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
-  HCCL_TRY(device_.check(rt.copyAsync(dst, src, bytes, l.stream), "DMA copy"));
+  HCCL_TRY(device_.copyAsync(dst, src, bytes, l.stream, "DMA copy"));
   const uint64_t t = l.started + 1;
-  const Status recorded = device_.check(rt.eventRecord(l.events[t % kEvents], l.stream), "event record");
+  const Status recorded = device_.recordEvent(l.events[t % kEvents], l.stream);
   if (failed(recorded)) {
-    rt.streamSynchronize(l.stream);  // nobody could wait for the copy later: it is done before we fail
+    device_.syncStream(l.stream, "DMA copy");  // nobody could wait for the copy later: it is done before we fail
     return recorded;
   }
   l.started = t;
@@ -68,27 +64,23 @@ Status DmaCopier::done(uint64_t ticket, Direction direction, bool* complete) {
   Lane& l = lane(direction);
   *complete = ticket <= l.completed;
   if (*complete) return Status::Success;
-  const int q = device_.runtime().eventQuery(l.events[ticket % kEvents]);
-  if (q == 1) return Status::Success;
-  HCCL_TRY(device_.check(q == 0 ? 0 : -q, "DMA copy"));
-  l.completed = ticket;  // one stream: every earlier copy has completed too
-  *complete = true;
+  HCCL_TRY(device_.eventDone(l.events[ticket % kEvents], complete, "DMA copy"));
+  if (*complete) l.completed = ticket;  // one stream: every earlier copy has completed too
   return Status::Success;
 }
 
 Status DmaCopier::wait(uint64_t ticket, Direction direction) {
   Lane& l = lane(direction);
   if (ticket <= l.completed) return Status::Success;
-  HCCL_TRY(device_.check(device_.runtime().eventSynchronize(l.events[ticket % kEvents]), "DMA copy"));
+  HCCL_TRY(device_.waitEvent(l.events[ticket % kEvents], "DMA copy"));
   l.completed = ticket;
   return Status::Success;
 }
 
 Status DmaCopier::copyNow(void* dst, const void* src, size_t bytes) {
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
   void* stream = lane(Direction::ToDevice).stream;
-  HCCL_TRY(device_.check(rt.copyAsync(dst, src, bytes, stream), "copy"));
-  return device_.check(rt.streamSynchronize(stream), "copy");
+  HCCL_TRY(device_.copyAsync(dst, src, bytes, stream, "copy"));
+  return device_.syncStream(stream, "copy");
 }
 
 }  // namespace hccl

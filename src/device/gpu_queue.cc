@@ -3,48 +3,18 @@
 #include <algorithm>
 
 #include "backends/device_backend.h"
-#include "base/backoff.h"
 #include "base/error.h"
 #include "base/log.h"
 #include "exec/comm_context.h"
 #include "exec/executor.h"
 
 namespace hccl {
-namespace {
-
-uint32_t loadWord(const uint32_t* w) { return __atomic_load_n(w, __ATOMIC_ACQUIRE); }
-void storeWord(uint32_t* w, uint32_t v) { __atomic_store_n(w, v, __ATOMIC_RELEASE); }
-bool reached(uint32_t value, uint32_t seq) { return static_cast<int32_t>(value - seq) >= 0; }
-
-// The host-function gate: runs on the vendor runtime's callback thread when the stream gets
-// there, and holds the stream until the progress thread is done.
-struct HostGate {
-  uint32_t* words;
-  uint32_t seq;
-};
-void hostGate(void* arg) {
-  auto* g = static_cast<HostGate*>(arg);
-  storeWord(&g->words[0], g->seq);
-  Backoff backoff;
-  while (!reached(loadWord(&g->words[1]), g->seq))
-    if (backoff.tick()) backoff.rest();
-  delete g;
-}
-
-}  // namespace
 
 GpuQueue::GpuQueue(CommContext& comm, DeviceBackend& device)
-    : comm_(comm), device_(device), staging_(&device), direct_(comm, device) {}
+    : comm_(comm), device_(device), gate_(comm, device), staging_(&device), direct_(comm, device) {}
 
 Status GpuQueue::start() {
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
-  HCCL_TRY(device_.select());
-  void* words = nullptr;
-  HCCL_TRY(device_.check(rt.hostAlloc(&words, 64), "pinned gate allocation"));
-  words_ = static_cast<uint32_t*>(words);
-  storeWord(&words_[0], 0);
-  storeWord(&words_[1], 0);
-  HCCL_TRY(device_.check(rt.hostDevicePointer(&deviceWords_, words), "gate mapping"));
+  HCCL_TRY(gate_.start());
   // Allocations now, before any gate of this communicator can hold a stream.
   direct_.prepare();
   HCCL_TRY(staging_.preallocate(2 * comm_.config().devicePieceBytes + 4096));
@@ -62,36 +32,6 @@ GpuQueue::~GpuQueue() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  if (words_ != nullptr) device_.runtime().hostFree(words_);
-}
-
-Status GpuQueue::gate(const std::vector<void*>& streams, uint32_t seq) {
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
-  void* primary = streams[0];
-  // Other streams of the batch join the first before the gate, and wait for it after.
-  auto join = [&](void* from, void* to) -> Status {
-    void* event = nullptr;
-    HCCL_TRY(device_.check(rt.eventCreate(&event), "event creation"));
-    Status s = device_.check(rt.eventRecord(event, from), "event record");
-    if (!failed(s)) s = device_.check(rt.streamWaitEvent(to, event), "stream wait");
-    rt.eventDestroy(event);
-    return s;
-  };
-  for (size_t i = 1; i < streams.size(); ++i) HCCL_TRY(join(streams[i], primary));
-  if (device_.streamMemOps()) {
-    HCCL_TRY(device_.check(rt.streamWriteValue32(primary, deviceWords_, seq), "stream write value"));
-    HCCL_TRY(device_.check(rt.streamWaitValue32(primary, static_cast<uint32_t*>(deviceWords_) + 1, seq),
-                           "stream wait value"));
-  } else {
-    auto* g = new HostGate{words_, seq};
-    Status s = device_.check(rt.launchHostFunc(primary, hostGate, g), "host function launch");
-    if (failed(s)) {
-      delete g;
-      return s;
-    }
-  }
-  for (size_t i = 1; i < streams.size(); ++i) HCCL_TRY(join(primary, streams[i]));
-  return Status::Success;
 }
 
 // A one-rank communicator's calls copy (or scale) input to output: issued straight on the
@@ -109,32 +49,29 @@ bool GpuQueue::onStreamOnly(const std::vector<std::unique_ptr<Operation>>& ops) 
 }
 
 Status GpuQueue::runOnStreams(const std::vector<std::unique_ptr<Operation>>& ops) {
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
   for (const auto& o : ops) {
     const size_t count = o->args.count, bytes = count * o->args.elemSize;
     const bool reduces = o->args.kind == CollKind::AllReduce || o->args.kind == CollKind::Reduce ||
                          o->args.kind == CollKind::ReduceScatter;
     if (o->args.kind == CollKind::Send || count == 0) continue;  // the paired receive copies
     if (reduces && o->preMultiply) {
-      HCCL_TRY(device_.check(rt.scale(o->recv, o->send, count, static_cast<int>(o->type), o->scalar, o->stream),
-                             "scale kernel"));
+      HCCL_TRY(device_.scaleAsync(o->recv, o->send, count, o->type, o->scalar, o->stream));
     } else if (o->recv != o->send) {
-      HCCL_TRY(device_.check(rt.copyAsync(o->recv, o->send, bytes, o->stream), "copy"));
+      HCCL_TRY(device_.copyAsync(o->recv, o->send, bytes, o->stream, "copy"));
     }
   }
   return Status::Success;
 }
 
 Status GpuQueue::enqueue(std::vector<std::unique_ptr<Operation>> ops) {
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
   HCCL_TRY(device_.select());
   if (onStreamOnly(ops)) return runOnStreams(ops);
   std::vector<void*> streams;
   for (auto& o : ops)
     if (std::find(streams.begin(), streams.end(), o->stream) == streams.end()) streams.push_back(o->stream);
   for (void* s : streams) {
-    int capturing = 0;
-    HCCL_TRY(device_.check(rt.streamIsCapturing(&capturing, s), "stream capture query"));
+    bool capturing = false;
+    HCCL_TRY(device_.isCapturing(s, &capturing));
     if (capturing)
       return reject(Status::InvalidUsage,
                     "rank %d: %s on a stream that is being captured into a graph: hccl does not "
@@ -142,26 +79,12 @@ Status GpuQueue::enqueue(std::vector<std::unique_ptr<Operation>> ops) {
                     comm_.rank(), collKindName(ops[0]->args.kind));
   }
   const uint32_t seq = ++nextSeq_;
-  HCCL_TRY(gate(streams, seq));
+  HCCL_TRY(gate_.hold(streams, seq));
   {
     std::lock_guard<std::mutex> lock(mutex_);
     queue_.push_back(Batch{seq, std::move(ops)});
   }
   cv_.notify_one();
-  return Status::Success;
-}
-
-Status GpuQueue::waitReached(uint32_t seq) {
-  const Clock::duration timeout = secondsToDuration(comm_.config().timeoutSeconds);
-  Backoff backoff;
-  while (!reached(loadWord(&words_[0]), seq)) {
-    if (comm_.abortRequested()) return Status::Aborted;
-    if (!backoff.tick()) continue;
-    if (backoff.idle() > timeout)
-      return fail(Status::RemoteError, "rank %d: the stream did not reach a collective within %.0f s",
-                  comm_.rank(), comm_.config().timeoutSeconds);
-    backoff.rest();
-  }
   return Status::Success;
 }
 
@@ -205,8 +128,6 @@ Status GpuQueue::runBatch(Batch& batch) {
   return staged.empty() ? Status::Success : runInPieces(staged, staging_);
 }
 
-void GpuQueue::release(uint32_t seq) { storeWord(&words_[1], seq); }
-
 void GpuQueue::loop() {
   logSetThreadRank(comm_.rank());
   device_.select();
@@ -219,14 +140,14 @@ void GpuQueue::loop() {
       batch = std::move(queue_.front());
       queue_.pop_front();
     }
-    Status s = waitReached(batch.seq);
+    Status s = gate_.waitReached(batch.seq);
     if (!failed(s)) {
       run(batch);
     } else if (!failed(comm_.state())) {
       comm_.setLastError(threadLastError());
       comm_.fail(s);
     }
-    release(batch.seq);
+    gate_.release(batch.seq);
   }
 }
 

@@ -1,13 +1,11 @@
-// A device rank's collectives: ordered on the caller's stream and asynchronous to the host.
+// A GPU rank's collectives: ordered on the caller's stream and asynchronous to the host.
 //
 // Each communicator whose rank is a GPU gets a progress thread. A call (or a group's calls on
-// the communicator) becomes a batch with a sequence number s. On the caller's stream the batch
-// inserts a gate: the stream writes s into a pinned host word ("reached") when it gets there,
-// then waits until the host writes s into a second word ("done") — stream memory operations
-// (write/wait value 32), or, where the device lacks them, a host function that does both. The
-// progress thread waits for "reached", runs the batch piece by piece (device_pieces.h), and
-// writes "done": the stream resumes and the call's results are in place, as in NCCL. Where all
-// ranks are GPUs of one node, collectives run device to device instead (device_direct.h).
+// the communicator) becomes a batch with a sequence number s, held at a gate on the caller's
+// stream (stream_gate.h); the progress thread waits until the stream reaches it, runs the batch
+// piece by piece (staged_pipeline.h), and releases it: the stream resumes and the call's results
+// are in place, as in NCCL. Where all ranks are GPUs of one node, collectives run device to
+// device instead (ipc_path.h).
 // A stream being captured into a graph is refused (ncclInvalidUsage) before anything is enqueued.
 // A one-rank communicator's calls are plain copies issued on the caller's stream instead.
 #pragma once
@@ -22,6 +20,7 @@
 
 #include "device/ipc_path.h"
 #include "device/staged_pipeline.h"
+#include "device/stream_gate.h"
 #include "exec/operation.h"
 
 namespace hccl {
@@ -46,18 +45,14 @@ class GpuQueue {
   };
   bool onStreamOnly(const std::vector<std::unique_ptr<Operation>>& ops) const;
   Status runOnStreams(const std::vector<std::unique_ptr<Operation>>& ops);
-  Status gate(const std::vector<void*>& streams, uint32_t seq);
   void loop();
-  Status waitReached(uint32_t seq);
   void run(Batch& batch);
   Status runBatch(Batch& batch);
-  void release(uint32_t seq);
 
   CommContext& comm_;
   DeviceBackend& device_;
-  uint32_t* words_ = nullptr;        // [0] reached, [1] done: pinned, mapped
-  void* deviceWords_ = nullptr;      // their device address
-  uint32_t nextSeq_ = 0;             // API side, under the caller's ordering
+  StreamGate gate_;
+  uint32_t nextSeq_ = 0;  // API side, under the caller's ordering
   PieceStaging staging_;
   IpcPath direct_;
   std::thread thread_;

@@ -10,7 +10,7 @@ namespace hccl {
 void IpcBuffers::closeAll() {
   for (auto& [key, entry] : imports_) retired_.push_back(entry.mapped);
   imports_.clear();
-  for (char* mapped : retired_) device_.runtime().ipcCloseHandle(mapped);
+  for (char* mapped : retired_) device_.closeIpcHandle(mapped);
   retired_.clear();
 }
 
@@ -21,19 +21,18 @@ BufferRecord IpcBuffers::describe(const void* ptr, size_t bytes) {
     r.usable = 1;
     return r;
   }
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
-  void* base = nullptr;
-  size_t rangeBytes = 0;
-  uint64_t id = 0;
-  if (rt.memRange(&base, &rangeBytes, &id, ptr) != 0) return r;
-  const uint64_t start = reinterpret_cast<uintptr_t>(base);
+  DeviceBackend::Allocation allocation{};
+  if (!device_.allocationOf(ptr, &allocation)) return r;  // host memory
+  const uint64_t start = reinterpret_cast<uintptr_t>(allocation.base);
+  const size_t rangeBytes = allocation.bytes;
+  const uint64_t id = allocation.bufferId;
   const uint64_t offset = reinterpret_cast<uintptr_t>(ptr) - start;
   if (offset > rangeBytes || bytes > rangeBytes - offset) return r;
   auto it = exports_.find(start);
   if (it == exports_.end() || it->second.bufferId != id) {
     if (unexportable_.count({start, id}) > 0) return r;
     Export e{id, {}};
-    if (rt.ipcGetHandle(e.handle, base) != 0) {
+    if (failed(device_.exportIpcHandle(e.handle, allocation.base, nullptr))) {
       unexportable_.insert({start, id});  // pool or VMM memory: not worth asking on every call
       return r;
     }
@@ -51,7 +50,6 @@ BufferRecord IpcBuffers::describe(const void* ptr, size_t bytes) {
 char* IpcBuffers::map(int peer, const BufferRecord& record) {
   // The record came over the network: it must describe a buffer inside its allocation.
   if (!record.usable || !record.insideRange()) return nullptr;
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
   const auto key = std::make_pair(peer, record.base);
   auto it = imports_.find(key);
   if (it != imports_.end() && (it->second.bufferId != record.bufferId ||
@@ -62,9 +60,9 @@ char* IpcBuffers::map(int peer, const BufferRecord& record) {
   }
   if (it == imports_.end()) {
     void* mapped = nullptr;
-    const int code = rt.ipcOpenHandle(&mapped, record.handle);
-    if (code != 0) {
-      HCCL_INFO(Init, "cannot open rank %d's buffer handle: %s", peer, rt.errorText(code));
+    std::string why;
+    if (failed(device_.openIpcHandle(&mapped, record.handle, &why))) {
+      HCCL_INFO(Init, "cannot open rank %d's buffer handle: %s", peer, why.c_str());
       return nullptr;
     }
     it = imports_.emplace(key, Import{record.bufferId, record.rangeBytes, static_cast<char*>(mapped)}).first;

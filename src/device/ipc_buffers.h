@@ -13,16 +13,14 @@
 #include <utility>
 #include <vector>
 
-#include "backends/common/device_runtime.h"
+#include "backends/device_backend.h"
 #include "base/status.h"
 
 namespace hccl {
 
-class DeviceBackend;
-
 // What a rank tells its peers about one of its buffers (fixed size, sent as is).
 struct BufferRecord {
-  uint8_t handle[HCCL_DEVICE_IPC_HANDLE_BYTES];
+  uint8_t handle[DeviceBackend::kIpcHandleBytes];
   uint64_t base;        // the allocation's start in the owner's address space
   uint64_t bufferId;
   uint64_t rangeBytes;  // the allocation's size
@@ -52,7 +50,7 @@ class IpcBuffers {
  private:
   struct Export {
     uint64_t bufferId;
-    uint8_t handle[HCCL_DEVICE_IPC_HANDLE_BYTES];
+    uint8_t handle[DeviceBackend::kIpcHandleBytes];
   };
   struct Import {
     uint64_t bufferId;

@@ -27,7 +27,7 @@ struct HandleRecord {
   uint64_t regionBytes;  // must be equal everywhere (HCCL_DEVICE_PIECE_BYTES)
   uint64_t process;      // ranks of one process use each other's pointers as they are
   uint64_t scratch;
-  uint8_t handle[HCCL_DEVICE_IPC_HANDLE_BYTES];
+  uint8_t handle[DeviceBackend::kIpcHandleBytes];
 };
 
 // Rank r's record in what exchange() gathered.
@@ -70,28 +70,26 @@ IpcPath::IpcPath(CommContext& comm, DeviceBackend& device) : comm_(comm), device
 // Frees and unmaps wait for the device, whose streams may be held at a gate only the progress
 // thread releases: so they happen here, on the destroying thread, once no gate is pending.
 IpcPath::~IpcPath() {
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
-  int previous = -1;
-  rt.getDevice(&previous);
+  const int previous = device_.currentDevice();
   device_.select();
   for (int r = 0; r < static_cast<int>(scratch_.size()); ++r) {
     if (scratch_[r] == nullptr) continue;
-    if (r == comm_.rank()) rt.deviceFree(scratch_[r]);
-    else if (!local_[r]) rt.ipcCloseHandle(scratch_[r]);
+    if (r == comm_.rank()) device_.freeDevice(scratch_[r]);
+    else if (!local_[r]) device_.closeIpcHandle(scratch_[r]);
   }
-  if (stream_ != nullptr) rt.streamDestroy(stream_);
+  device_.destroyStream(stream_);
   buffers_.closeAll();
-  if (previous >= 0) rt.setDevice(previous);
+  if (previous >= 0) device_.selectDevice(previous);
 }
 
+// Without scratch or a stream every rank learns, at the first call, that this one is unwilling.
 void IpcPath::prepare() {
   if (!candidate_ || !comm_.config().deviceDirect) return;
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
   scratch_.assign(comm_.nranks(), nullptr);
   void* base = nullptr;
-  if (rt.deviceAlloc(&base, 2 * regionBytes_) != 0) return;
+  if (failed(device_.allocate(&base, 2 * regionBytes_))) return;
   scratch_[comm_.rank()] = static_cast<char*>(base);
-  if (rt.streamCreate(&stream_) != 0) stream_ = nullptr;
+  if (failed(device_.createStream(&stream_))) stream_ = nullptr;
 }
 
 bool IpcPath::eligible(const Operation& o) const {
@@ -133,7 +131,6 @@ Status IpcPath::run(Operation& o, bool* ran) {
 // ---- setup ----------------------------------------------------------------------------------
 
 Status IpcPath::setup(uint64_t tag) {
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
   const int n = comm_.nranks(), me = comm_.rank();
   scratch_.resize(n, nullptr);
   local_.assign(n, 0);
@@ -142,7 +139,8 @@ Status IpcPath::setup(uint64_t tag) {
   mine.device = device_.deviceIndex();
   mine.process = processToken();
   mine.scratch = reinterpret_cast<uintptr_t>(scratch_[me]);
-  mine.willing = scratch_[me] != nullptr && stream_ != nullptr && rt.ipcGetHandle(mine.handle, scratch_[me]) == 0;
+  mine.willing = scratch_[me] != nullptr && stream_ != nullptr &&
+                 !failed(device_.exportIpcHandle(mine.handle, scratch_[me], nullptr));
   std::vector<char> all;
   HCCL_TRY(exchange(tag | kHandlesTag, &mine, sizeof(mine), &all));
   // Everyone willing: open every peer's scratch.
@@ -159,10 +157,10 @@ Status IpcPath::setup(uint64_t tag) {
   for (int r = 0; r < n && opened; ++r) {
     if (r == me) continue;
     const HandleRecord theirs = recordOf<HandleRecord>(all, r);
+    std::string why;
     if (theirs.process == mine.process) {  // CUDA opens no handle in the process that made it
-      const int code = theirs.device == mine.device ? 0 : rt.enablePeerAccess(theirs.device);
-      if (code != 0) {
-        HCCL_INFO(Init, "rank %d: no peer access to device %d: %s", me, theirs.device, rt.errorText(code));
+      if (theirs.device != mine.device && failed(device_.enablePeerAccess(theirs.device, &why))) {
+        HCCL_INFO(Init, "rank %d: no peer access to device %d: %s", me, theirs.device, why.c_str());
         opened = 0;
         break;
       }
@@ -171,9 +169,8 @@ Status IpcPath::setup(uint64_t tag) {
       continue;
     }
     void* peer = nullptr;
-    const int code = rt.ipcOpenHandle(&peer, theirs.handle);
-    if (code != 0) {
-      HCCL_INFO(Init, "rank %d: cannot open rank %d's IPC handle: %s", me, r, rt.errorText(code));
+    if (failed(device_.openIpcHandle(&peer, theirs.handle, &why))) {
+      HCCL_INFO(Init, "rank %d: cannot open rank %d's IPC handle: %s", me, r, why.c_str());
       opened = 0;
       break;
     }
@@ -206,7 +203,7 @@ Status IpcPath::exchange(uint64_t tag, const void* mine, size_t bytes, std::vect
 
 Status IpcPath::phaseEnd(Operation& o, Status local) {
   // Even after a failed launch, what was issued must land before any rank moves on.
-  const Status synced = device_.check(device_.runtime().streamSynchronize(stream_), "device-direct phase");
+  const Status synced = device_.syncStream(stream_, "device-direct phase");
   if (!failed(local)) local = synced;
   const int32_t mine = static_cast<int32_t>(local);
   std::vector<char> all;

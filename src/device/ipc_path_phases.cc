@@ -11,17 +11,14 @@ namespace hccl {
 
 Status IpcPath::copy(void* dst, const void* src, size_t bytes) {
   if (bytes == 0 || dst == src) return Status::Success;
-  return device_.check(device_.runtime().copyAsync(dst, src, bytes, stream_), "device-direct copy");
+  return device_.copyAsync(dst, src, bytes, stream_, "device-direct copy");
 }
 
 Status IpcPath::reduceInto(Operation& o, char* dst, char* dst2, const std::vector<const char*>& sources,
                                 size_t count) {
   if (count == 0) return Status::Success;
-  const hcclDeviceRuntime_v2& rt = device_.runtime();
-  const int type = static_cast<int>(o.type), op = static_cast<int>(o.op);
   if (o.preMultiply)
-    for (const char* s : sources)
-      HCCL_TRY(device_.check(rt.scale(const_cast<char*>(s), s, count, type, o.scalar, stream_), "scale kernel"));
+    for (const char* s : sources) HCCL_TRY(device_.scaleAsync(const_cast<char*>(s), s, count, o.type, o.scalar, stream_));
   if (sources.size() == 1) {
     HCCL_TRY(copy(dst, sources[0], count * o.args.elemSize));
     if (dst2 != nullptr) HCCL_TRY(copy(dst2, sources[0], count * o.args.elemSize));
@@ -29,10 +26,10 @@ Status IpcPath::reduceInto(Operation& o, char* dst, char* dst2, const std::vecto
   for (size_t k = 1; k < sources.size(); ++k) {
     const char* a = k == 1 ? sources[0] : dst;
     char* second = k + 1 == sources.size() ? dst2 : nullptr;
-    HCCL_TRY(device_.check(rt.reduce(dst, second, a, sources[k], count, type, op, stream_), "reduce kernel"));
+    HCCL_TRY(device_.reduceAsync(dst, second, a, sources[k], count, o.type, o.op, stream_));
   }
   if (o.average && o.args.nranks > 1)
-    HCCL_TRY(device_.check(rt.divide(dst, count, type, o.args.nranks, stream_), "divide kernel"));
+    HCCL_TRY(device_.divideAsync(dst, count, o.type, o.args.nranks, stream_));
   return Status::Success;
 }
 
