@@ -61,10 +61,10 @@ IpcPath::IpcPath(CommContext& comm, DeviceBackend& device) : comm_(comm), device
   candidate_ = std::all_of(comm.ranks().begin(), comm.ranks().end(), [&](const RankInfo& r) {
     return r.hostHash == self.hostHash && r.backend == self.backend;
   });
-  // Pieces are HCCL_DEVICE_PIECE_BYTES per rank; slots round each block up to kSlotAlign, and
-  // a block holds at least one element even when that exceeds the piece.
+  // Pieces are HCCL_DEVICE_PIECE_BYTES per rank; slots round each block up to kScratchSlotAlign,
+  // and a block holds at least one element even when that exceeds the piece.
   const int n = comm.nranks();
-  regionBytes_ = slotBytes(comm.config().devicePieceBytes) + static_cast<size_t>(n) * (kSlotAlign + 8);
+  regionBytes_ = scratchSlotBytes(comm.config().devicePieceBytes) + static_cast<size_t>(n) * (kScratchSlotAlign + 8);
 }
 
 // Frees and unmaps wait for the device, whose streams may be held at a gate only the progress
@@ -110,22 +110,13 @@ Status IpcPath::run(Operation& o, bool* ran) {
   if (o.args.count == 0) return Status::Success;
   bool mapped = false;
   HCCL_TRY(mapBuffers(o, &mapped));
-  if (mapped) return runMapped(o);
-  const PieceShape shape = pieceShape(o);
-  for (size_t k = 0; k < shape.pieces; ++k) {
-    const Piece p{k * shape.elems, std::min(shape.elems, o.args.count - k * shape.elems)};
-    switch (o.args.kind) {
-      case CollKind::AllReduce: HCCL_TRY(allReduce(o, p, true)); break;
-      case CollKind::Reduce: HCCL_TRY(allReduce(o, p, o.args.rank == o.args.root)); break;
-      case CollKind::ReduceScatter: HCCL_TRY(reduceScatter(o, p)); break;
-      case CollKind::AllGather: case CollKind::Broadcast: case CollKind::Gather:
-        HCCL_TRY(gatherLike(o, p));
-        break;
-      case CollKind::AllToAll: case CollKind::Scatter: HCCL_TRY(pushLike(o, p)); break;
-      case CollKind::Send: case CollKind::Recv: return fail(Status::InternalError, "direct path given a send or receive");
-    }
-  }
-  return Status::Success;
+  const MemoryArgs args{o.args, o.average, pieceShape(o).elems, regionBytes_};
+  const MemoryPlan plan = mapped ? planMappedCall(args) : planScratchCall(args);
+  if (plan.phases.empty())
+    return fail(Status::InternalError, "rank %d: the IPC path has no plan for %s of %zu elements", comm_.rank(),
+                collKindName(o.args.kind), o.args.count);
+  HCCL_TRACE(Coll, "%s %s plan:\n%s", collKindName(o.args.kind), mapped ? "mapped" : "scratch", plan.describe().c_str());
+  return runPlan(o, plan, mapped);
 }
 
 // ---- setup ----------------------------------------------------------------------------------

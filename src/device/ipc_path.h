@@ -1,16 +1,16 @@
 // Collectives of a communicator whose ranks are all GPUs of one vendor on one node (several may
 // share a GPU) run device to device: no byte is staged through host memory.
 //
+// What moves where is a MemoryPlan (algorithms/memory_plan.h), which this class runs:
+//
 // Mapped calls: the ranks exchange IPC records of the call's buffers (ipc_buffers.h, cached per
 // allocation) and each rank's kernels then read the peers' inputs and write the peers' outputs in
-// place, in one phase: for AllReduce each rank reduces one chunk of every input and writes the
-// result into every output, which moves each byte the fewest times.
+// place, in one phase (planMappedCall).
 //
 // Scratch calls, where some rank's buffers cannot be mapped (host memory, memory the runtime
 // cannot export) or the call cannot run in one phase (PreMulSum scales inputs it may not change;
 // AllToAll in place): each rank's device scratch buffer, opened by every peer on the first
-// collective, carries the data piece by piece: ranks push their inputs into the peers' scratch,
-// each reduces its own share there and the others pull it.
+// collective, carries the data piece by piece (planScratchCall).
 //
 // Every call ends with each rank waiting for its device work and then for every other rank (a
 // barrier over the existing links, which also carries a failed rank's error to the others, so
@@ -28,6 +28,7 @@
 #include <tuple>
 #include <vector>
 
+#include "algorithms/memory_plan.h"
 #include "device/ipc_buffers.h"
 #include "exec/operation.h"
 
@@ -54,14 +55,6 @@ class IpcPath {
 
  private:
   enum class State { Unset, On, Off };
-  // One piece of a scratch call: elements [offset, offset + elems) of each of its blocks.
-  struct Piece {
-    size_t offset;
-    size_t elems;
-  };
-  // Slots of the scratch start at multiples of this: full-width vector loads on every device.
-  static constexpr size_t kSlotAlign = 256;
-  static size_t slotBytes(size_t bytes) { return (bytes + kSlotAlign - 1) / kSlotAlign * kSlotAlign; }
 
   Status setup(uint64_t tag);
   // Sends `bytes` of `mine` to every peer and receives theirs into all[rank * bytes].
@@ -73,12 +66,13 @@ class IpcPath {
   // Maps every rank's buffers of `o` into peerSend_/peerRecv_; *mapped is false on every rank
   // when some rank's buffers cannot be mapped.
   Status mapBuffers(Operation& o, bool* mapped);
-  Status runMapped(Operation& o);
 
-  Status allReduce(Operation& o, const Piece& p, bool deliver);
-  Status reduceScatter(Operation& o, const Piece& p);
-  Status gatherLike(Operation& o, const Piece& p);
-  Status pushLike(Operation& o, const Piece& p);
+  // Runs this rank's MemoryPlan of `o`, a barrier after every phase. Regions of other ranks'
+  // send and receive buffers exist only in a mapped call.
+  Status runPlan(Operation& o, const MemoryPlan& plan, bool mapped);
+  Status runStep(Operation& o, const MemStep& step, bool mapped);
+  // Where a region of the plan lies in this process; nullptr when it is not reachable here.
+  char* resolve(const Operation& o, const MemRegion& r, bool mapped) const;
   // dst (and dst2 when not null) = the reduction of `sources` (count elements each) in their
   // order with o's operator, PreMulSum's factor applied to every source first (in place: scratch
   // only) and Avg's division after (dst2 must then be null).
