@@ -7,7 +7,6 @@
 
 #include "algorithms/layout.h"
 #include "algorithms/plan.h"
-#include "base/datatype.h"
 
 namespace hccl {
 
