@@ -3,19 +3,7 @@
 #include <sched.h>
 #include <unistd.h>
 
-#include "base/cpu_relax.h"
-
 namespace hccl {
-
-bool Backoff::tick() {
-  if (rounds_++ == 0) since_ = now_ = Clock::now();
-  if (!yieldAtOnce_ && rounds_ % kClockRounds != 0) {
-    cpuRelax();
-    return false;
-  }
-  now_ = Clock::now();
-  return true;
-}
 
 Backoff::Step Backoff::step() const {
   if (!yieldAtOnce_ && idle() < kSpinTime) return Step::Spin;

@@ -2,12 +2,14 @@
 // likely microseconds away, then yield the core, then sleep. With more ranks than cores,
 // spinning only delays the thread being waited for, so such waits yield at once. Every wait of
 // hccl's (the executor's progress loop, a GPU rank's stream gates) backs off this one way.
+// tick() is inline: it runs once per idle round of the hottest loops.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
 
 #include "base/clock.h"
+#include "base/cpu_relax.h"
 
 namespace hccl {
 
@@ -26,7 +28,15 @@ class Backoff {
   // One round in which nothing moved. Most rounds only relax the CPU and return false; every
   // kClockRounds-th round (every round when yielding at once) reads the clock and returns true:
   // the caller's moment for its slower checks (timeouts, liveness) and to take step().
-  bool tick();
+  bool tick() {
+    if (rounds_++ == 0) since_ = now_ = Clock::now();
+    if (!yieldAtOnce_ && rounds_ % kClockRounds != 0) {
+      cpuRelax();
+      return false;
+    }
+    now_ = Clock::now();
+    return true;
+  }
   // How long nothing has moved, as of the last tick that read the clock.
   Clock::duration idle() const { return now_ - since_; }
   Clock::time_point now() const { return now_; }

@@ -78,7 +78,7 @@ Status pairSelfTransfers(const std::vector<Operation*>& order) {
 // Sends whose input a receive of the same group overwrites get a private copy of it first.
 void stageOverwrittenSends(const std::vector<Operation*>& order) {
   const std::vector<bool> overwritten = overwrittenSends(order);
-  for (size_t i = 0; i < order.size(); ++i) {
+  for (size_t i = 0; i < overwritten.size(); ++i) {
     if (!overwritten[i]) continue;
     Operation* o = order[i];
     o->stagedInput.assign(o->send, o->send + o->args.count * o->args.elemSize);

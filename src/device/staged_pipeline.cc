@@ -41,7 +41,7 @@ std::vector<AsyncCopier*> unstagedCopiers(const std::vector<Operation*>& ops, co
   const std::vector<bool> overwritten = overwrittenSends(ops);
   std::vector<AsyncCopier*> copiers(ops.size(), nullptr);
   for (size_t i = 0; i < ops.size(); ++i)
-    if (!overwritten[i]) copiers[i] = staging.linkCopier(*ops[i]);
+    if (overwritten.empty() || !overwritten[i]) copiers[i] = staging.linkCopier(*ops[i]);
   return copiers;
 }
 

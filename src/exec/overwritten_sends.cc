@@ -6,13 +6,13 @@
 namespace hccl {
 
 std::vector<bool> overwrittenSends(const std::vector<Operation*>& ops) {
-  std::vector<bool> out(ops.size(), false);
   std::vector<std::pair<const char*, const char*>> written;  // receive ranges, sorted by start
   for (const Operation* o : ops)
     if (o->args.kind == CollKind::Recv && o->args.count > 0)
       written.emplace_back(o->recv, o->recv + o->args.count * o->args.elemSize);
-  if (written.empty()) return out;
+  if (written.empty()) return {};
   std::sort(written.begin(), written.end());
+  std::vector<bool> out(ops.size(), false);
   for (size_t i = 0; i < ops.size(); ++i) {
     const Operation* o = ops[i];
     if (o->args.kind != CollKind::Send || o->args.count == 0 || o->args.root == o->args.rank) continue;

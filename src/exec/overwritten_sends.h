@@ -11,7 +11,7 @@
 namespace hccl {
 
 // For each of `ops`: whether it is a send (not to self, not empty) whose input overlaps the
-// output of some receive among `ops`.
+// output of some receive among `ops`. Empty (no allocation: single calls pass here) when no op is.
 std::vector<bool> overwrittenSends(const std::vector<Operation*>& ops);
 
 }  // namespace hccl
