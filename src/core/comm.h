@@ -58,8 +58,8 @@ class Communicator final : public CommContext {
   void addRegistration(void* handle);
   bool removeRegistration(void* handle);
 
-  // A GPU rank's progress thread (device_queue.h), started on first use; nullptr on a CPU rank or
-  // when it cannot start.
+  // A GPU rank's queue and progress thread (src/device/gpu_queue.h), started on first use;
+  // nullptr on a CPU rank or when it cannot start.
   GpuQueue* gpuQueue();
 
  private:

@@ -128,7 +128,7 @@ void groupStart() { ++tGroup.depth; }
 
 Status execute(std::vector<std::unique_ptr<Operation>>& ops) {
   if (ops.empty()) return Status::Success;
-  // Communicators with GPU ranks run their calls in pieces (core/device_queue.h).
+  // Communicators with GPU ranks run their calls in pieces (src/device).
   auto withDevices = std::stable_partition(ops.begin(), ops.end(),
                                            [](const auto& o) { return !o->comm->anyDeviceRank(); });
   if (withDevices != ops.end()) {

@@ -95,7 +95,7 @@ void IpcPath::prepare() {
 bool IpcPath::eligible(const Operation& o) const {
   if (!candidate_ || state_ == State::Off) return false;
   if (isPointToPoint(o.args.kind)) return false;
-  // A HIP rank may hold FNUZ fp8, which only the staged path converts (core/fp8_encoding.h).
+  // A HIP rank may hold FNUZ fp8, which only the staged path converts (base/fp8_encoding.h).
   if (isFp8Type(o.type) && device_.kind() == BackendKind::Hip) return false;
   return true;
 }

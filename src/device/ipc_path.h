@@ -19,7 +19,7 @@
 //
 // Every rank decides alike whether a call runs here: from what init told all ranks (same host,
 // same vendor, all GPUs) and from the call's arguments; if any rank cannot open the handles, all
-// ranks learn it during the first call and keep the staged path (device_pieces.h). Ranks of one
+// ranks learn it during the first call and keep the staged path (staged_pipeline.h). Ranks of one
 // process (ncclCommInitAll) use each other's pointers directly, with peer access between devices.
 #pragma once
 

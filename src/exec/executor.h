@@ -15,7 +15,7 @@ namespace hccl {
 Status runOperations(const std::vector<Operation*>& ops);
 
 // Whether o's fp8 data is FNUZ on this rank, so the executor converts its input to OCP on the way
-// in and its output back on the way out (core/fp8_encoding.h).
+// in and its output back on the way out (base/fp8_encoding.h).
 bool convertsFp8(const Operation& o);
 
 }  // namespace hccl

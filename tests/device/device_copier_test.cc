@@ -1,4 +1,4 @@
-// DmaCopier (src/core/device_copier.h) on the fake runtime: more copies under way than it has
+// DmaCopier (src/device/dma_copier.h) on the fake runtime: more copies under way than it has
 // events (it must wait for the oldest before reusing its event), both directions at once, and
 // registration of a link's windows rolled back when one region is refused.
 #include <gtest/gtest.h>

@@ -1,4 +1,4 @@
-// The device-to-device path of all-GPU communicators (src/core/device_direct.h) on the fake
+// The device-to-device path of all-GPU communicators (src/device/ipc_path.h) on the fake
 // runtime, whose IPC handles map memory across the rank processes: in-place calls spanning many
 // pieces with a rank count that does not divide them, agreement to stay staged when one rank
 // cannot open the handles, and a rank whose device work fails taking the others down with it

@@ -1,4 +1,4 @@
-// Sends and receives of GPU ranks over shared memory (src/core/device_pieces.h): the rings are
+// Sends and receives of GPU ranks over shared memory (src/device/staged_pipeline.h): the rings are
 // registered with the device and the bytes move by DMA between device memory and the rings,
 // with no host copy on the GPU's side. GPU and CPU ranks alternate, so a GPU rank talks to CPU
 // ranks and, where the ranks wrap around, to another GPU rank. The rings are small

@@ -1,5 +1,5 @@
 // hccl-sim: plans a collective on every rank of a topology file with hccl's planners and times
-// the Plans on a link-level model (src/topology/simulator.h), beside the network bound for that
+// the Plans on a link-level model (src/tuning/simulator.h), beside the network bound for that
 // topology and the ring that ignores the nodes' different bandwidths.
 //
 //   hccl-sim --topo topologies/hetero-1024.json --coll all_reduce -b 1M -e 1G -f 4
