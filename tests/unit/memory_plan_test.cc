@@ -248,12 +248,19 @@ TEST(MemoryPlans, ScratchCallsOnEveryRankCount) {
         }
 }
 
-TEST(MemoryPlans, TwoRanksWriteBothOutputsInOnePassUnlessAveraging) {
+// A call of `count` 4-byte elements on rank `rank` of `n`.
+MemoryArgs callOf(CollKind kind, int n, int rank, size_t count) {
   MemoryArgs m;
-  m.call.kind = CollKind::AllReduce;
-  m.call.nranks = 2;
-  m.call.count = 10;
+  m.call.kind = kind;
+  m.call.nranks = n;
+  m.call.rank = rank;
+  m.call.count = count;
   m.call.elemSize = 4;
+  return m;
+}
+
+TEST(MemoryPlans, TwoRanksWriteBothOutputsInOnePassUnlessAveraging) {
+  MemoryArgs m = callOf(CollKind::AllReduce, 2, 0, 10);
   const MemoryPlan fused = planMappedCall(m);
   ASSERT_EQ(fused.phases.size(), 1u);
   ASSERT_EQ(fused.phases[0].steps.size(), 1u);
@@ -266,11 +273,7 @@ TEST(MemoryPlans, TwoRanksWriteBothOutputsInOnePassUnlessAveraging) {
 }
 
 TEST(MemoryPlans, InPlaceReductionsReadTheirOwnInputFirst) {
-  MemoryArgs m;
-  m.call.kind = CollKind::AllReduce;
-  m.call.nranks = 4;
-  m.call.count = 40;
-  m.call.elemSize = 4;
+  MemoryArgs m = callOf(CollKind::AllReduce, 4, 0, 40);
   for (m.call.rank = 0; m.call.rank < 4; ++m.call.rank) {
     const MemoryPlan plan = planMappedCall(m);
     const MemStep& reduce = plan.phases[0].steps[0];
@@ -280,11 +283,7 @@ TEST(MemoryPlans, InPlaceReductionsReadTheirOwnInputFirst) {
 }
 
 TEST(MemoryPlans, ScratchTooSmallForAPieceGivesNoPlan) {
-  MemoryArgs m;
-  m.call.kind = CollKind::AllGather;
-  m.call.nranks = 2;
-  m.call.count = 100;
-  m.call.elemSize = 4;
+  MemoryArgs m = callOf(CollKind::AllGather, 2, 0, 100);
   m.pieceElems = 100;
   m.regionBytes = 256;  // a piece is 400 bytes
   EXPECT_TRUE(planScratchCall(m).phases.empty());
@@ -293,12 +292,7 @@ TEST(MemoryPlans, ScratchTooSmallForAPieceGivesNoPlan) {
 }
 
 TEST(MemoryPlans, DescribeNamesEveryRegion) {
-  MemoryArgs m;
-  m.call.kind = CollKind::AllGather;
-  m.call.nranks = 2;
-  m.call.rank = 1;
-  m.call.count = 3;
-  m.call.elemSize = 4;
+  const MemoryArgs m = callOf(CollKind::AllGather, 2, 1, 3);
   const std::string text = planMappedCall(m).describe();
   EXPECT_NE(text.find("phase 0: copy recv[0]+12 <- send[1]+0 bytes=12"), std::string::npos) << text;
 }
