@@ -64,9 +64,11 @@ MemoryPlan planMappedCall(const MemoryArgs& args);
 
 // The call through scratch, piece by piece: ranks push their inputs into the peers' scratch,
 // each reduces its share there, and the others pull it. Never touches another rank's send or
-// receive buffer, so it serves buffers that cannot be mapped. Empty (and no phase) when the
-// scratch cannot hold a piece.
-MemoryPlan planScratchCall(const MemoryArgs& args);
+// receive buffer, so it serves buffers that cannot be mapped. A call is scratchPieces(args)
+// pieces, planned one at a time (a large call would otherwise be a large Plan); a piece's plan is
+// empty (no phase) when the scratch cannot hold it.
+size_t scratchPieces(const MemoryArgs& args);
+MemoryPlan planScratchPiece(const MemoryArgs& args, size_t piece);
 
 // Where scratch slots start: every block at a multiple of this, so full-width vector loads
 // work on every device.

@@ -173,23 +173,25 @@ MemoryPlan planMappedCall(const MemoryArgs& m) {
   return plan;
 }
 
-MemoryPlan planScratchCall(const MemoryArgs& m) {
+size_t scratchPieces(const MemoryArgs& m) {
+  if (m.pieceElems == 0) return 0;
+  return std::max<size_t>((m.call.count + m.pieceElems - 1) / m.pieceElems, 1);
+}
+
+MemoryPlan planScratchPiece(const MemoryArgs& m, size_t piece) {
   const CollArgs& a = m.call;
-  if (isPointToPoint(a.kind) || m.pieceElems == 0) return {};
+  if (isPointToPoint(a.kind) || piece >= scratchPieces(m)) return {};
   MemoryPlan plan;
   MemoryPlanBuilder b(&plan);
-  size_t extent = 0;  // the most of a scratch region any piece uses
-  const size_t pieces = std::max<size_t>((a.count + m.pieceElems - 1) / m.pieceElems, 1);
-  for (size_t k = 0; k < pieces; ++k) {
-    const size_t offset = k * m.pieceElems;
-    const Piece p{offset, std::min(m.pieceElems, a.count - std::min(a.count, offset))};
-    switch (a.kind) {
-      case CollKind::AllReduce: case CollKind::Reduce: scratchAllReduce(b, m, p, &extent); break;
-      case CollKind::ReduceScatter: scratchReduceScatter(b, m, p, &extent); break;
-      case CollKind::AllGather: case CollKind::Broadcast: case CollKind::Gather: scratchGather(b, m, p, &extent); break;
-      case CollKind::AllToAll: case CollKind::Scatter: scratchPush(b, m, p, &extent); break;
-      case CollKind::Send: case CollKind::Recv: break;
-    }
+  size_t extent = 0;  // how much of a scratch region the piece uses
+  const size_t offset = piece * m.pieceElems;
+  const Piece p{offset, std::min(m.pieceElems, a.count - std::min(a.count, offset))};
+  switch (a.kind) {
+    case CollKind::AllReduce: case CollKind::Reduce: scratchAllReduce(b, m, p, &extent); break;
+    case CollKind::ReduceScatter: scratchReduceScatter(b, m, p, &extent); break;
+    case CollKind::AllGather: case CollKind::Broadcast: case CollKind::Gather: scratchGather(b, m, p, &extent); break;
+    case CollKind::AllToAll: case CollKind::Scatter: scratchPush(b, m, p, &extent); break;
+    case CollKind::Send: case CollKind::Recv: break;
   }
   if (extent > m.regionBytes) return {};
   return plan;

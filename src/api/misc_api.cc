@@ -65,7 +65,7 @@ NCCL_API ncclResult_t ncclMemAlloc(void** ptr, size_t size) {
   return guarded(nullptr, [&] {
     if (ptr == nullptr) return reject(Status::InvalidArgument, "ncclMemAlloc: ptr is NULL");
     if (size == 0) return reject(Status::InvalidArgument, "ncclMemAlloc: size is 0");
-    return backendForMemory(configFromEnvironment().backend).allocate(ptr, size);
+    return backendForMemory(backendChoiceFromEnvironment()).allocate(ptr, size);
   });
 }
 NCCL_PROFILING_ALIAS(ncclMemAlloc);
@@ -73,7 +73,7 @@ NCCL_PROFILING_ALIAS(ncclMemAlloc);
 NCCL_API ncclResult_t ncclMemFree(void* ptr) {
   return guarded(nullptr, [&] {
     if (ptr == nullptr) return reject(Status::InvalidArgument, "ncclMemFree: ptr is NULL");
-    return backendOwning(configFromEnvironment().backend, ptr).release(ptr);
+    return backendOwning(backendChoiceFromEnvironment(), ptr).release(ptr);
   });
 }
 NCCL_PROFILING_ALIAS(ncclMemFree);

@@ -54,6 +54,10 @@ void DeviceBackend::destroyStream(void* stream) {
 
 Status DeviceBackend::syncStream(void* stream, const char* what) { return check(rt_->streamSynchronize(stream), what); }
 
+void DeviceBackend::finishStream(void* stream) {
+  if (stream != nullptr) rt_->streamSynchronize(stream);
+}
+
 Status DeviceBackend::streamWaitEvent(void* stream, void* event) {
   return check(rt_->streamWaitEvent(stream, event), "stream wait");
 }

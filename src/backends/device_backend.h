@@ -52,6 +52,9 @@ class DeviceBackend final : public Backend {
   Status createStream(void** stream);
   void destroyStream(void* stream);
   Status syncStream(void* stream, const char* what);
+  // At teardown: waits for the stream, quietly (after a device error it fails, and there is
+  // nobody left to tell).
+  void finishStream(void* stream);
   Status streamWaitEvent(void* stream, void* event);
   Status isCapturing(void* stream, bool* capturing);
   Status createEvent(void** event);

@@ -1,5 +1,5 @@
-// The one clock hccl measures waits with, and deadlines on it. Every wait in hccl is bounded
-// (HCCL_TIMEOUT), so every blocking call takes a Deadline.
+// The one clock hccl measures waits with, and deadlines on it. Waits on peers are bounded
+// (HCCL_TIMEOUT), so calls that block on them take a Deadline.
 #pragma once
 
 #include <chrono>

@@ -1,5 +1,6 @@
-// The single registry of hccl's environment settings. Each setting is declared once, beside its
-// user, with a default and a one-line description. HCCL_<NAME> wins over NCCL_<NAME>.
+// The single registry of hccl's environment settings. Each setting is declared once, with a
+// default and a one-line description: the library's in core/config.cc, which reads them into a
+// Config, and logging's in base/log.cc. HCCL_<NAME> wins over NCCL_<NAME>.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +26,7 @@ const char* rawParam(const ParamInfo& info);
 class IntParam {
  public:
   IntParam(const char* name, int64_t defaultValue, const char* description, bool ncclAlias = true);
-  // Reads the environment; callers read at communicator creation and keep the value in Config.
+  // Reads the environment (core/config.cc reads it into a Config).
   int64_t get() const;
 
  private:

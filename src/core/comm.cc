@@ -1,6 +1,5 @@
 #include "core/comm.h"
 
-#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -129,6 +128,15 @@ GpuQueue* Communicator::gpuQueue() {
     gpuQueue_ = std::move(queue);
   }
   return gpuQueue_.get();
+}
+
+void Communicator::drainGpuQueue() {
+  GpuQueue* queue = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(queueMutex_);
+    queue = gpuQueue_.get();
+  }
+  if (queue != nullptr) queue->drain();
 }
 
 Status Communicator::createPreMulSum(int* op, DataType type, const void* scalar, bool immediate) {

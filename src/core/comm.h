@@ -61,6 +61,8 @@ class Communicator final : public CommContext {
   // A GPU rank's queue and progress thread (src/device/gpu_queue.h), started on first use;
   // nullptr on a CPU rank or when it cannot start.
   GpuQueue* gpuQueue();
+  // Waits until the GPU rank's queued calls have run (nothing to wait for on a CPU rank).
+  void drainGpuQueue();
 
  private:
   Status connectLinks(BootstrapResult& boot);
@@ -74,7 +76,7 @@ class Communicator final : public CommContext {
   std::set<void*> registrations_;
 
   std::mutex queueMutex_;                      // guards the queue's lazy start
-  std::unique_ptr<GpuQueue> gpuQueue_;  // last: stops before the links go
+  std::unique_ptr<GpuQueue> gpuQueue_;  // its thread stops before CommContext's links go
 };
 
 // The communicator an operation belongs to: every Operation of core was made for one.

@@ -72,7 +72,7 @@ Config configFromEnvironment() {
   c.sockets = {socketIfnameParam.get(), socketFamilyParam.get()};
   c.topologyFile = topoFileParam.get();
   c.topologyDumpFile = topoDumpParam.get();
-  c.backend = {backendParam.get(), pluginParam.get()};
+  c.backend = backendChoiceFromEnvironment();
   c.devicePieceBytes = static_cast<size_t>(std::max<int64_t>(pieceBytesParam.get(), 4096));
   c.deviceDirect = directParam.get() != 0;
   c.deviceShmDma = shmDmaParam.get() != 0;
@@ -80,5 +80,7 @@ Config configFromEnvironment() {
   if (b == 0 || b == 1) c.blocking = b == 1;
   return c;
 }
+
+BackendChoice backendChoiceFromEnvironment() { return {backendParam.get(), pluginParam.get()}; }
 
 }  // namespace hccl

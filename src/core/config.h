@@ -8,5 +8,8 @@
 namespace hccl {
 
 Config configFromEnvironment();
+// HCCL_BACKEND and HCCL_BACKEND_PLUGIN alone, for the calls that have no communicator
+// (ncclMemAlloc, ncclMemFree).
+BackendChoice backendChoiceFromEnvironment();
 
 }  // namespace hccl

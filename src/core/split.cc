@@ -13,10 +13,12 @@
 namespace hccl {
 namespace {
 
-// An AllGather of `bytes` per rank on the parent, run now on this thread (also for a GPU rank,
-// whose queue would run it after the caller had read the result).
+// An AllGather of `bytes` per rank on the parent, run now on this thread (a GPU rank's queue would
+// run it after the caller had read the result), once the calls made before the split have run:
+// a peer may be in one of them, waiting for ours.
 Status allGather(Communicator* comm, const void* mine, void* all, size_t bytes) {
   comm->joinInit();
+  comm->drainGpuQueue();
   std::lock_guard<std::mutex> lock(comm->busy());
   if (failed(comm->state()))
     return reject(comm->state(), "rank %d: the parent communicator is in an error state (%s); abort it",
@@ -61,7 +63,9 @@ Status splitCommunicator(Communicator* parent, int color, int key, const Config&
   UniqueIdContent id;
   HCCL_TRY(parseUniqueId(&ids[static_cast<size_t>(leaderRank) * kUniqueIdBytes], &id));
 
-  auto comm = std::make_unique<Communicator>(config, newRank, static_cast<int>(group.size()));
+  // On the parent's device: a split that a group runs on a thread of its own would otherwise take
+  // that thread's current device.
+  auto comm = std::make_unique<Communicator>(config, newRank, static_cast<int>(group.size()), parent->backend());
   Status s = submitInit(comm.get(), id);
   if (failed(s)) return s;
   *out = comm.release();

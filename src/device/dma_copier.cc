@@ -13,7 +13,7 @@ DmaCopier::DmaCopier(DeviceBackend& device, void* toHostStream, void* toDeviceSt
 
 DmaCopier::~DmaCopier() {
   for (Lane& l : lanes_) {
-    if (l.stream != nullptr) device_.syncStream(l.stream, "DMA copies at teardown");
+    device_.finishStream(l.stream);
     for (void* e : l.events) device_.destroyEvent(e);
   }
   for (void* base : registered_) device_.unregisterHost(base);

@@ -5,6 +5,7 @@
 #include "backends/device_backend.h"
 #include "base/error.h"
 #include "base/log.h"
+#include "device/staged_pipeline.h"
 #include "exec/comm_context.h"
 #include "exec/executor.h"
 
@@ -79,13 +80,21 @@ Status GpuQueue::enqueue(std::vector<std::unique_ptr<Operation>> ops) {
                     comm_.rank(), collKindName(ops[0]->args.kind));
   }
   const uint32_t seq = ++nextSeq_;
-  HCCL_TRY(gate_.hold(streams, seq));
+  const Status held = gate_.hold(streams, seq);
   {
+    // A gate that failed half-way may already hold a stream: its batch still releases it, in
+    // order, after the batches before it have run.
     std::lock_guard<std::mutex> lock(mutex_);
-    queue_.push_back(Batch{seq, std::move(ops)});
+    if (failed(held)) queue_.push_back(Batch{seq, {}, false});
+    else queue_.push_back(Batch{seq, std::move(ops), true});
   }
   cv_.notify_one();
-  return Status::Success;
+  return held;
+}
+
+void GpuQueue::drain() {
+  std::unique_lock<std::mutex> lock(mutex_);
+  idle_.wait(lock, [this] { return queue_.empty() && !running_; });
 }
 
 void GpuQueue::run(Batch& batch) {
@@ -139,15 +148,23 @@ void GpuQueue::loop() {
       if (queue_.empty()) return;
       batch = std::move(queue_.front());
       queue_.pop_front();
+      running_ = true;
     }
-    Status s = gate_.waitReached(batch.seq);
-    if (!failed(s)) {
-      run(batch);
-    } else if (!failed(comm_.state())) {
-      comm_.setLastError(threadLastError());
-      comm_.fail(s);
+    if (batch.held) {
+      const Status s = gate_.waitReached(batch.seq);
+      if (!failed(s)) {
+        run(batch);
+      } else if (!failed(comm_.state())) {
+        comm_.setLastError(threadLastError());
+        comm_.fail(s);
+      }
     }
     gate_.release(batch.seq);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      running_ = false;
+    }
+    idle_.notify_all();
   }
 }
 

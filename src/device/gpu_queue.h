@@ -19,7 +19,7 @@
 #include <vector>
 
 #include "device/ipc_path.h"
-#include "device/staged_pipeline.h"
+#include "device/piece_staging.h"
 #include "device/stream_gate.h"
 #include "exec/operation.h"
 
@@ -37,11 +37,16 @@ class GpuQueue {
   Status start();
   // Gates the streams of `ops` (calls of this communicator, in order) and queues them.
   Status enqueue(std::vector<std::unique_ptr<Operation>> ops);
+  // Waits until every queued batch has run: for work the host thread does on the communicator
+  // outside the queue (a split's exchange), which must come after the calls made before it.
+  // The streams reach their gates on their own; a gate never reached fails at HCCL_TIMEOUT.
+  void drain();
 
  private:
   struct Batch {
     uint32_t seq;
     std::vector<std::unique_ptr<Operation>> ops;
+    bool held = true;  // false: holding the streams failed; the batch only releases its gate
   };
   bool onStreamOnly(const std::vector<std::unique_ptr<Operation>>& ops) const;
   Status runOnStreams(const std::vector<std::unique_ptr<Operation>>& ops);
@@ -57,8 +62,10 @@ class GpuQueue {
   IpcPath direct_;
   std::thread thread_;
   std::mutex mutex_;
-  std::condition_variable cv_;
+  std::condition_variable cv_;    // work queued, or stop
+  std::condition_variable idle_;  // nothing queued and nothing running
   std::deque<Batch> queue_;
+  bool running_ = false;
   bool stop_ = false;
 };
 

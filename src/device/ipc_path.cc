@@ -111,12 +111,17 @@ Status IpcPath::run(Operation& o, bool* ran) {
   bool mapped = false;
   HCCL_TRY(mapBuffers(o, &mapped));
   const MemoryArgs args{o.args, o.average, pieceShape(o).elems, regionBytes_};
-  const MemoryPlan plan = mapped ? planMappedCall(args) : planScratchCall(args);
-  if (plan.phases.empty())
-    return fail(Status::InternalError, "rank %d: the IPC path has no plan for %s of %zu elements", comm_.rank(),
-                collKindName(o.args.kind), o.args.count);
-  HCCL_TRACE(Coll, "%s %s plan:\n%s", collKindName(o.args.kind), mapped ? "mapped" : "scratch", plan.describe().c_str());
-  return runPlan(o, plan, mapped);
+  const size_t pieces = mapped ? 1 : scratchPieces(args);
+  for (size_t k = 0; k < pieces; ++k) {
+    const MemoryPlan plan = mapped ? planMappedCall(args) : planScratchPiece(args, k);
+    if (plan.phases.empty())
+      return fail(Status::InternalError, "rank %d: the IPC path has no plan for %s of %zu elements", comm_.rank(),
+                  collKindName(o.args.kind), o.args.count);
+    HCCL_TRACE(Coll, "%s %s plan (piece %zu of %zu):\n%s", collKindName(o.args.kind), mapped ? "mapped" : "scratch",
+               k + 1, pieces, plan.describe().c_str());
+    HCCL_TRY(runPlan(o, plan, mapped));
+  }
+  return Status::Success;
 }
 
 // ---- setup ----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@
 // Scratch calls, where some rank's buffers cannot be mapped (host memory, memory the runtime
 // cannot export) or the call cannot run in one phase (PreMulSum scales inputs it may not change;
 // AllToAll in place): each rank's device scratch buffer, opened by every peer on the first
-// collective, carries the data piece by piece (planScratchCall).
+// collective, carries the data piece by piece (planScratchPiece).
 //
 // Every call ends with each rank waiting for its device work and then for every other rank (a
 // barrier over the existing links, which also carries a failed rank's error to the others, so

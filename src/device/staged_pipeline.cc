@@ -1,11 +1,9 @@
 #include "device/staged_pipeline.h"
 
 #include <algorithm>
-#include <cstdlib>
 #include <cstring>
 
 #include "algorithms/extents.h"
-#include "base/log.h"
 #include "exec/comm_context.h"
 #include "exec/executor.h"
 #include "exec/overwritten_sends.h"

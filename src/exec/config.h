@@ -1,6 +1,7 @@
 // A communicator's settings, as plain data: every layer below src/core reads what it needs from
 // here (or from a part of it passed down) instead of the environment. core/config.h fills it
-// from the environment, once per communicator, and the API applies ncclConfig_t on top.
+// from the environment, once per communicator (and for the calls that have none), and the API
+// applies ncclConfig_t on top.
 #pragma once
 
 #include <cstddef>

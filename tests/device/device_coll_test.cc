@@ -4,6 +4,8 @@
 // results checked against the float64/integer references of tests/mp and bitwise equal on every
 // rank. Pieces are made small (HCCL_DEVICE_PIECE_BYTES=4096) so that calls span many pieces and
 // the staging pipeline wraps around its slots.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <cstring>
 #include <string>
@@ -265,6 +267,42 @@ TEST(DeviceColl, SplitOnGpuRanks) {
     testdev::rt().streamDestroy(stream);
     EXPECT_EQ(ncclCommDestroy(child), ncclSuccess);
   }, deviceOptions(4)));
+}
+
+// A split right after a collective that is still queued behind a busy stream on rank 0, while
+// rank 1 already runs it: rank 0's split must let its collective run first, not hold the
+// communicator while rank 1 waits in that collective for rank 0 (they would wait for each other
+// until HCCL_TIMEOUT).
+TEST(DeviceColl, SplitAfterAQueuedCollective) {
+  HCCL_SKIP_WITHOUT_DEVICE();
+  mp::Options o = deviceOptions(2);
+  o.env.push_back({"HCCL_TIMEOUT", "20"});
+  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
+    initRank(r, 2);
+    if (r.comm == nullptr) return;
+    void* stream = nullptr;
+    ASSERT_EQ(testdev::rt().streamCreate(&stream), 0);
+    const float mine = static_cast<float>(r.rank + 1);
+    testdev::Buffer in(sizeof(float)), out(sizeof(float));
+    in.upload(&mine, stream);
+    ASSERT_EQ(testdev::rt().streamSynchronize(stream), 0);
+    if (r.rank == 0)  // rank 0's stream reaches the AllReduce only after the split has begun
+      ASSERT_EQ(testdev::rt().launchHostFunc(stream, [](void*) { usleep(300 * 1000); }, nullptr), 0);
+    ASSERT_EQ(ncclAllReduce(in.data(), out.data(), 1, ncclFloat32, ncclSum, r.comm, static_cast<cudaStream_t>(stream)),
+              ncclSuccess);
+    if (r.rank == 1) usleep(100 * 1000);  // rank 1's progress thread is in the AllReduce by then
+    ncclComm_t child = nullptr;
+    ASSERT_EQ(ncclCommSplit(r.comm, 0, r.rank, &child, nullptr), ncclSuccess) << mp::lastError(r.comm);
+    std::vector<char> sum = out.download(stream);
+    float got = 0;
+    memcpy(&got, sum.data(), sizeof(got));
+    EXPECT_EQ(got, 3.0f);
+    int count = 0;
+    ASSERT_EQ(ncclCommCount(child, &count), ncclSuccess);
+    EXPECT_EQ(count, 2);
+    testdev::rt().streamDestroy(stream);
+    EXPECT_EQ(ncclCommDestroy(child), ncclSuccess);
+  }, o));
 }
 
 }  // namespace

@@ -181,8 +181,14 @@ void runCase(const Case& c) {
     m.average = c.average;
     m.pieceElems = std::max<size_t>(kPieceBytes / (maxBlocks(c.kind, c.n) * kEs), 1);
     m.regionBytes = scratchSlotBytes(kPieceBytes) + c.n * (kScratchSlotAlign + 8);
-    plans.push_back(c.mapped ? planMappedCall(m) : planScratchCall(m));
-    ASSERT_FALSE(plans.back().phases.empty());
+    MemoryPlan plan = c.mapped ? planMappedCall(m) : MemoryPlan{};
+    for (size_t k = 0; !c.mapped && k < scratchPieces(m); ++k) {  // the pieces one after the other
+      MemoryPlan piece = planScratchPiece(m, k);
+      ASSERT_FALSE(piece.phases.empty());
+      plan.phases.insert(plan.phases.end(), piece.phases.begin(), piece.phases.end());
+    }
+    ASSERT_FALSE(plan.phases.empty());
+    plans.push_back(std::move(plan));
     RankMemory& mem = ranks[static_cast<size_t>(r)];
     const Blocks b = blocksOf(m.call, r);
     mem.recv.assign(std::max<size_t>(maxBlocks(c.kind, c.n), 1) * c.count, 0xDEADBEEF);
@@ -286,9 +292,10 @@ TEST(MemoryPlans, ScratchTooSmallForAPieceGivesNoPlan) {
   MemoryArgs m = callOf(CollKind::AllGather, 2, 0, 100);
   m.pieceElems = 100;
   m.regionBytes = 256;  // a piece is 400 bytes
-  EXPECT_TRUE(planScratchCall(m).phases.empty());
+  EXPECT_TRUE(planScratchPiece(m, 0).phases.empty());
   m.regionBytes = 512;
-  EXPECT_FALSE(planScratchCall(m).phases.empty());
+  EXPECT_FALSE(planScratchPiece(m, 0).phases.empty());
+  EXPECT_TRUE(planScratchPiece(m, 1).phases.empty());  // one piece only
 }
 
 TEST(MemoryPlans, DescribeNamesEveryRegion) {

@@ -31,7 +31,7 @@ class RegionsLink final : public Link {
   std::vector<Region> regions_;
 };
 
-class DeviceCopierTest : public testing::Test {
+class DmaCopierTest : public testing::Test {
  protected:
   void SetUp() override {
     rt_ = &testdev::rt();
@@ -51,7 +51,7 @@ class DeviceCopierTest : public testing::Test {
   void* toDevice_ = nullptr;
 };
 
-TEST_F(DeviceCopierTest, MoreCopiesUnderWayThanEvents) {
+TEST_F(DmaCopierTest, MoreCopiesUnderWayThanEvents) {
   constexpr size_t kChunk = 4096, kChunks = 300;  // several times the event pool
   const size_t bytes = kChunk * kChunks;
   void* source = nullptr;
@@ -92,7 +92,7 @@ TEST_F(DeviceCopierTest, MoreCopiesUnderWayThanEvents) {
   rt_->deviceFree(target);
 }
 
-TEST_F(DeviceCopierTest, RefusedRegionRollsBackTheLinksRegistration) {
+TEST_F(DmaCopierTest, RefusedRegionRollsBackTheLinksRegistration) {
   std::vector<char> memory(3 * 4096);
   const Link::Region first{memory.data(), 2 * 4096};
   const Link::Region overlapping{memory.data() + 4096, 2 * 4096};  // the fake refuses overlaps

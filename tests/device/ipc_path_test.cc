@@ -36,7 +36,7 @@ void upload(testdev::Buffer& b, const std::vector<int32_t>& v, void* stream) { b
 
 cudaStream_t cu(void* s) { return static_cast<cudaStream_t>(s); }
 
-TEST(DeviceDirect, InPlaceCallsOnThreeGpuRanks) {
+TEST(IpcPath, InPlaceCallsOnThreeGpuRanks) {
   HCCL_SKIP_WITHOUT_DEVICE();
   MP_EXPECT_RUN(mp::run(3, [](mp::Rank& r) {
     const int n = r.nranks, me = r.rank;
@@ -96,7 +96,7 @@ TEST(DeviceDirect, InPlaceCallsOnThreeGpuRanks) {
 // One group: a collective, a ring of sends and receives, another collective. The collectives run
 // device to device, the sends and receives through the rings, and no rank may wait on a send
 // that another rank placed behind a collective.
-TEST(DeviceDirect, GroupMixesCollectivesWithSendsAndReceives) {
+TEST(IpcPath, GroupMixesCollectivesWithSendsAndReceives) {
   HCCL_SKIP_WITHOUT_DEVICE();
   mp::Options o = directOptions();
   o.env.push_back({"HCCL_EAGER_BYTES", "256"});  // sends wait for their receiver's grant
@@ -128,7 +128,7 @@ TEST(DeviceDirect, GroupMixesCollectivesWithSendsAndReceives) {
 
 // Buffers freed and allocated again at the same address must not be read through the old
 // allocation's cached mapping.
-TEST(DeviceDirect, ReusedAddressIsMappedAfresh) {
+TEST(IpcPath, ReusedAddressIsMappedAfresh) {
   HCCL_SKIP_WITHOUT_DEVICE();
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
     void* stream = nullptr;
@@ -164,7 +164,7 @@ void* initWithHook(mp::Rank& r, int hooked, const char* variable) {
 }
 
 // Rank 1 cannot open IPC handles: every rank must learn it and keep the staged path.
-TEST(DeviceDirect, OneRankWithoutIpcKeepsEveryRankStaged) {
+TEST(IpcPath, OneRankWithoutIpcKeepsEveryRankStaged) {
   HCCL_SKIP_WITHOUT_DEVICE();
   if (!testdev::isFake()) GTEST_SKIP() << "needs the fake runtime's HCCL_FAKEDEV_NO_IPC";
   mp::Options o = directOptions();
@@ -187,7 +187,7 @@ TEST(DeviceDirect, OneRankWithoutIpcKeepsEveryRankStaged) {
 }
 
 // Rank 2's reduction kernels fail: every rank's communicator reports an error; none hangs.
-TEST(DeviceDirect, FailedDeviceWorkOnOneRankReachesEveryRank) {
+TEST(IpcPath, FailedDeviceWorkOnOneRankReachesEveryRank) {
   HCCL_SKIP_WITHOUT_DEVICE();
   if (!testdev::isFake()) GTEST_SKIP() << "needs the fake runtime's HCCL_FAKEDEV_FAIL_KERNELS";
   mp::Options o = directOptions();
