@@ -73,7 +73,7 @@ TEST(DeviceKernels, ScaleAndDivideMatchTheHostBackendBitForBit) {
         ASSERT_EQ(0, memcmp(want.data() + c.misalign, got.data() + c.misalign, bytes))
             << "scale " << hccl::dataTypeName(static_cast<DataType>(t)) << " count " << c.count;
       }
-      for (int divisor : {2, 3, 7, 64}) {
+      for (int divisor : {2, 3, 7, 64, 128, 200, 256, 1000}) {  // Avg over up to 1000 ranks
         std::vector<unsigned char> want = src, got = src;
         reference().divide[t](want.data() + c.misalign, c.count, divisor);
         ASSERT_TRUE(hccl::dev::launchDivide(hccl::dev::HostLauncher{}, kSm, got.data() + c.misalign, c.count, t, divisor));
