@@ -33,7 +33,7 @@ Memory::Memory(const std::string& kind, int rank) {
   void* handle = dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (handle == nullptr) throw std::runtime_error("--device " + kind + ": cannot load " + path + ": " + dlerror());
   auto get = reinterpret_cast<hcclDeviceRuntimeGetFn>(dlsym(handle, HCCL_DEVICE_RUNTIME_SYMBOL));
-  const hcclDeviceRuntime_v2* rt = get != nullptr ? get(HCCL_DEVICE_RUNTIME_VERSION) : nullptr;
+  const hcclDeviceRuntime_v3* rt = get != nullptr ? get(HCCL_DEVICE_RUNTIME_VERSION) : nullptr;
   if (rt == nullptr) throw std::runtime_error(path + " is not an hccl device plugin of this version");
   int count = 0;
   if (rt->init() != 0 || rt->deviceCount(&count) != 0 || count < 1)

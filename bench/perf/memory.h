@@ -10,7 +10,7 @@
 
 #include "nccl.h"
 
-struct hcclDeviceRuntime_v2;
+struct hcclDeviceRuntime_v3;
 
 namespace hccl::perf {
 
@@ -39,7 +39,7 @@ class Memory {
  private:
   void check(int code, const char* what) const;
 
-  const hcclDeviceRuntime_v2* rt_ = nullptr;
+  const hcclDeviceRuntime_v3* rt_ = nullptr;
   int device_ = -1;
   void* stream_ = nullptr;
 };

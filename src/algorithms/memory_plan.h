@@ -33,7 +33,6 @@ enum class MemStepKind : uint8_t {
 struct MemStep {
   MemStepKind kind = MemStepKind::Copy;
   MemRegion dst;
-  MemRegion dst2;                  // Reduce: a second destination written in the same pass
   std::vector<MemRegion> sources;
   size_t bytes = 0;                // of every region
 };
@@ -49,22 +48,15 @@ struct MemoryPlan {
 
 struct MemoryArgs {
   CollArgs call;          // kind, rank, nranks, root, count, element size
-  bool average = false;   // Avg divides each reduced result: no second destination then
-  // Scratch calls only: pieces of at most pieceElems elements per block, and scratch regions
-  // (input and output) of regionBytes each.
+  // Pieces of at most pieceElems elements per block, and scratch regions (input and output) of
+  // regionBytes each.
   size_t pieceElems = 0;
   size_t regionBytes = 0;
 };
 
-// One phase on the call's own buffers: each element of a reduction is reduced once, by the rank
-// that owns its chunk, which writes the result wherever it is due (AllReduce: every output);
-// gathers push, broadcasts and scatters pull. The rank whose input is the destination comes
-// first in every reduction, so calls in place are safe.
-MemoryPlan planMappedCall(const MemoryArgs& args);
-
 // The call through scratch, piece by piece: ranks push their inputs into the peers' scratch,
 // each reduces its share there, and the others pull it. Never touches another rank's send or
-// receive buffer, so it serves buffers that cannot be mapped. A call is scratchPieces(args)
+// receive buffer: those need not be mapped anywhere else. A call is scratchPieces(args)
 // pieces, planned one at a time (a large call would otherwise be a large Plan); a piece's plan is
 // empty (no phase) when the scratch cannot hold it.
 size_t scratchPieces(const MemoryArgs& args);

@@ -1,5 +1,4 @@
-// The MemoryPlans of the IPC path (memory_plan.h): one phase on mapped buffers, or pieces through
-// scratch.
+// The MemoryPlans of the IPC path (memory_plan.h): pieces through scratch.
 #include <algorithm>
 #include <cstdio>
 
@@ -12,9 +11,9 @@ class MemoryPlanBuilder {
  public:
   explicit MemoryPlanBuilder(MemoryPlan* plan) : plan_(plan) {}
   void phase() { plan_->phases.emplace_back(); }
-  void copy(MemRegion dst, MemRegion src, size_t bytes) { add({MemStepKind::Copy, dst, {}, {src}, bytes}); }
-  void reduce(MemRegion dst, MemRegion dst2, std::vector<MemRegion> sources, size_t bytes) {
-    add({MemStepKind::Reduce, dst, dst2, std::move(sources), bytes});
+  void copy(MemRegion dst, MemRegion src, size_t bytes) { add({MemStepKind::Copy, dst, {src}, bytes}); }
+  void reduce(MemRegion dst, std::vector<MemRegion> sources, size_t bytes) {
+    add({MemStepKind::Reduce, dst, std::move(sources), bytes});
   }
 
  private:
@@ -36,14 +35,6 @@ Chunk chunkOf(size_t elems, size_t chunk, int j) {
   return {begin, std::min(elems, begin + chunk) - begin};
 }
 
-// Sources in rank order from `first` (the rank whose input may be the destination), `offset`
-// bytes into each send buffer.
-std::vector<MemRegion> sendsFrom(int n, int first, size_t offset) {
-  std::vector<MemRegion> sources;
-  for (int k = 0; k < n; ++k) sources.push_back(at((first + k) % n, MemBuffer::Send, offset));
-  return sources;
-}
-
 // One piece of a scratch call: elements [offset, offset + elems) of each block.
 struct Piece {
   size_t offset, elems;
@@ -54,7 +45,9 @@ struct Piece {
 void scratchAllReduce(MemoryPlanBuilder& b, const MemoryArgs& m, const Piece& p, size_t* extent) {
   const CollArgs& a = m.call;
   const int n = a.nranks, me = a.rank;
-  const size_t es = a.elemSize, chunk = (p.elems + n - 1) / n, stride = scratchSlotBytes(chunk * es);
+  // Chunks of whole 16-byte vectors: every rank's share then starts aligned (vector kernels).
+  const size_t es = a.elemSize, lanes = std::max<size_t>(16 / es, 1);
+  const size_t chunk = ((p.elems + n - 1) / n + lanes - 1) / lanes * lanes, stride = scratchSlotBytes(chunk * es);
   const bool deliver = a.kind == CollKind::AllReduce || me == a.root;
   *extent = std::max(*extent, n * stride);
   b.phase();
@@ -65,7 +58,7 @@ void scratchAllReduce(MemoryPlanBuilder& b, const MemoryArgs& m, const Piece& p,
   b.phase();
   std::vector<MemRegion> slots;
   for (int k = 0; k < n; ++k) slots.push_back(at(me, MemBuffer::ScratchIn, k * stride));
-  b.reduce(at(me, MemBuffer::ScratchOut, me * stride), {}, slots, chunkOf(p.elems, chunk, me).len * es);
+  b.reduce(at(me, MemBuffer::ScratchOut, me * stride), slots, chunkOf(p.elems, chunk, me).len * es);
   b.phase();
   for (int j = 0; j < n && deliver; ++j) {
     const Chunk c = chunkOf(p.elems, chunk, j);
@@ -86,7 +79,7 @@ void scratchReduceScatter(MemoryPlanBuilder& b, const MemoryArgs& m, const Piece
   b.phase();
   std::vector<MemRegion> slots;
   for (int k = 0; k < n; ++k) slots.push_back(at(me, MemBuffer::ScratchIn, k * stride));
-  b.reduce(at(me, MemBuffer::ScratchOut, 0), {}, slots, bytes);
+  b.reduce(at(me, MemBuffer::ScratchOut, 0), slots, bytes);
   b.copy(at(me, MemBuffer::Recv, p.offset * es), at(me, MemBuffer::ScratchOut, 0), bytes);
 }
 
@@ -133,46 +126,6 @@ void scratchPush(MemoryPlanBuilder& b, const MemoryArgs& m, const Piece& p, size
 
 }  // namespace
 
-MemoryPlan planMappedCall(const MemoryArgs& m) {
-  const CollArgs& a = m.call;
-  const int n = a.nranks, me = a.rank, root = a.root;
-  const size_t es = a.elemSize, count = a.count, bytes = count * es;
-  MemoryPlan plan;
-  MemoryPlanBuilder b(&plan);
-  b.phase();
-  switch (a.kind) {
-    case CollKind::AllReduce:
-    case CollKind::Reduce: {
-      const bool all = a.kind == CollKind::AllReduce;
-      const Chunk c = chunkOf(count, (count + n - 1) / n, me);
-      const size_t offset = c.begin * es;
-      const MemRegion dst = at(all ? me : root, MemBuffer::Recv, offset);
-      // Two ranks: one pass writes both outputs (not with Avg, which divides afterwards).
-      const MemRegion dst2 = all && n == 2 && !m.average ? at(1 - me, MemBuffer::Recv, offset) : MemRegion{};
-      b.reduce(dst, dst2, sendsFrom(n, all ? me : root, offset), c.len * es);
-      for (int j = 0; j < n && all && dst2.rank < 0; ++j)
-        if (j != me) b.copy(at(j, MemBuffer::Recv, offset), dst, c.len * es);
-      break;
-    }
-    case CollKind::ReduceScatter:
-      b.reduce(at(me, MemBuffer::Recv, 0), {}, sendsFrom(n, me, me * bytes), bytes);
-      break;
-    case CollKind::AllGather:
-      for (int j = 0; j < n; ++j) b.copy(at(j, MemBuffer::Recv, me * bytes), at(me, MemBuffer::Send, 0), bytes);
-      break;
-    case CollKind::Broadcast: b.copy(at(me, MemBuffer::Recv, 0), at(root, MemBuffer::Send, 0), bytes); break;
-    case CollKind::Gather: b.copy(at(root, MemBuffer::Recv, me * bytes), at(me, MemBuffer::Send, 0), bytes); break;
-    case CollKind::Scatter: b.copy(at(me, MemBuffer::Recv, 0), at(root, MemBuffer::Send, me * bytes), bytes); break;
-    case CollKind::AllToAll:
-      for (int j = 0; j < n; ++j)
-        b.copy(at(j, MemBuffer::Recv, me * bytes), at(me, MemBuffer::Send, j * bytes), bytes);
-      break;
-    case CollKind::Send:
-    case CollKind::Recv: return {};
-  }
-  return plan;
-}
-
 size_t scratchPieces(const MemoryArgs& m) {
   if (m.pieceElems == 0) return 0;
   return std::max<size_t>((m.call.count + m.pieceElems - 1) / m.pieceElems, 1);
@@ -210,7 +163,6 @@ std::string MemoryPlan::describe() const {
       snprintf(text, sizeof(text), "phase %zu: %s", p, s.kind == MemStepKind::Copy ? "copy" : "reduce");
       out += text;
       region(" ", s.dst);
-      if (s.dst2.rank >= 0) region(" & ", s.dst2);
       out += " <-";
       for (const MemRegion& r : s.sources) region(" ", r);
       snprintf(text, sizeof(text), " bytes=%zu\n", s.bytes);

@@ -4,14 +4,14 @@
 
 namespace hccl {
 
-DeviceBackend::DeviceBackend(const hcclDeviceRuntime_v2* runtime, int device)
+DeviceBackend::DeviceBackend(const hcclDeviceRuntime_v3* runtime, int device)
     : rt_(runtime), device_(device) {
   int supported = 0;
-  if (rt_->streamMemOpsSupported(&supported, device_) == 0) memOps_ = supported != 0;
+  rt_->streamMemOpsSupported(&supported, device_);
   char bus[32] = "?";
   rt_->pciBusId(bus, sizeof(bus), device_);
-  HCCL_INFO(Init, "%s backend: device %d (PCI %s), stream gate by %s", rt_->name, device_, bus,
-            memOps_ ? "write/wait value" : "host function");
+  HCCL_INFO(Init, "%s backend: device %d (PCI %s), stream waits by %s", rt_->name, device_, bus,
+            supported != 0 ? "stream memory operations" : "one-thread kernels");
 }
 
 DeviceBackend::~DeviceBackend() {
@@ -38,6 +38,8 @@ int DeviceBackend::currentDevice() const {
 }
 
 Status DeviceBackend::selectDevice(int device) { return check(rt_->setDevice(device), "set device"); }
+
+Status DeviceBackend::preloadKernels() { return check(rt_->preloadKernels(), "kernel preload"); }
 
 bool DeviceBackend::isDeviceMemory(const void* ptr) const {
   int device = -1;
@@ -77,13 +79,6 @@ void DeviceBackend::destroyEvent(void* event) {
 
 Status DeviceBackend::recordEvent(void* event, void* stream) { return check(rt_->eventRecord(event, stream), "event record"); }
 
-Status DeviceBackend::waitEvent(void* event, const char* what) { return check(rt_->eventSynchronize(event), what); }
-
-Status DeviceBackend::eventDone(void* event, bool* done, const char* what) {
-  const int q = rt_->eventQuery(event);  // 0 complete, 1 pending, else a negated error code
-  *done = q == 0;
-  return q == 1 ? Status::Success : check(q == 0 ? 0 : -q, what);
-}
 
 // ---- memory ----------------------------------------------------------------------------------
 
@@ -102,12 +97,6 @@ Status DeviceBackend::mappedAddress(void* hostPtr, void** devicePtr) {
 void DeviceBackend::freeDevice(void* ptr) {
   if (ptr != nullptr) rt_->deviceFree(ptr);
 }
-
-Status DeviceBackend::registerHost(void* ptr, size_t bytes, std::string* why) {
-  return probe(rt_->hostRegister(ptr, bytes), why);
-}
-
-void DeviceBackend::unregisterHost(void* ptr) { rt_->hostUnregister(ptr); }
 
 // ---- work on a stream ------------------------------------------------------------------------
 
@@ -138,15 +127,11 @@ Status DeviceBackend::waitValue(void* stream, void* word, uint32_t value) {
   return check(rt_->streamWaitValue32(stream, word, value), "stream wait value");
 }
 
-Status DeviceBackend::launchHostFunction(void* stream, void (*fn)(void*), void* arg) {
-  return check(rt_->launchHostFunc(stream, fn, arg), "host function launch");
+Status DeviceBackend::waitFlag(void* stream, const void* flag, uint32_t value, const void* abort) {
+  return check(rt_->waitFlag(flag, value, abort, stream), "flag wait kernel");
 }
 
 // ---- memory shared between processes -----------------------------------------------------------
-
-bool DeviceBackend::allocationOf(const void* ptr, Allocation* out) const {
-  return rt_->memRange(&out->base, &out->bytes, &out->bufferId, ptr) == 0;
-}
 
 Status DeviceBackend::exportIpcHandle(void* handle, void* base, std::string* why) {
   return probe(rt_->ipcGetHandle(handle, base), why);

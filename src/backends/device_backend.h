@@ -18,7 +18,7 @@ namespace hccl {
 
 class DeviceBackend final : public Backend {
  public:
-  DeviceBackend(const hcclDeviceRuntime_v2* runtime, int device);
+  DeviceBackend(const hcclDeviceRuntime_v3* runtime, int device);
   ~DeviceBackend() override;
 
   BackendKind kind() const override { return static_cast<BackendKind>(rt_->kind); }
@@ -46,8 +46,8 @@ class DeviceBackend final : public Backend {
   int currentDevice() const;  // -1 when the runtime cannot say
   Status selectDevice(int device);
   bool isDeviceMemory(const void* ptr) const;
-  // Whether streams can be gated with write/wait value (else a host function holds them).
-  bool streamMemOps() const { return memOps_; }
+  // Loads every kernel now (common/device_runtime.h: preloadKernels), on the current device.
+  Status preloadKernels();
 
   Status createStream(void** stream);
   void destroyStream(void* stream);
@@ -60,17 +60,12 @@ class DeviceBackend final : public Backend {
   Status createEvent(void** event);
   void destroyEvent(void* event);
   Status recordEvent(void* event, void* stream);
-  Status waitEvent(void* event, const char* what);
-  Status eventDone(void* event, bool* done, const char* what);
 
   // Pinned host memory mapped into the device, and the device address of such memory.
   Status allocatePinned(void** ptr, size_t bytes);
   void freePinned(void* ptr);
   Status mappedAddress(void* hostPtr, void** devicePtr);
   void freeDevice(void* ptr);
-  // Probe: pin and map foreign host memory (a shared-memory ring) for the copy engine.
-  Status registerHost(void* ptr, size_t bytes, std::string* why);
-  void unregisterHost(void* ptr);
 
   // Work ordered on a stream: a copy in any direction, and the shared kernels
   // (common/device_kernels.h): dst (and dst2 unless null) = a op b; dst = src * *scalar; /=.
@@ -80,19 +75,14 @@ class DeviceBackend final : public Backend {
   Status scaleAsync(void* dst, const void* src, size_t count, DataType type, const void* scalar, void* stream);
   Status divideAsync(void* buf, size_t count, DataType type, int divisor, void* stream);
 
-  // The stream gate: the stream writes `value` into a mapped word once it gets here, or waits
-  // until the word reaches `value`; or runs fn(arg) on a runtime thread and waits for it.
+  // Words shared with the host or with peers: the stream writes `value` into `word` once its
+  // earlier work is done and visible; waits until the word reaches `value`; or, as a kernel,
+  // waits until `flag` reaches `value` or `*abort` turns nonzero (common/device_runtime.h).
   Status writeValue(void* stream, void* word, uint32_t value);
   Status waitValue(void* stream, void* word, uint32_t value);
-  Status launchHostFunction(void* stream, void (*fn)(void*), void* arg);
+  Status waitFlag(void* stream, const void* flag, uint32_t value, const void* abort);
 
-  // Device memory shared between processes. The allocation holding ptr (false for host memory).
-  struct Allocation {
-    void* base;
-    size_t bytes;
-    uint64_t bufferId;  // unique for the process's lifetime: a reused address gets a new one
-  };
-  bool allocationOf(const void* ptr, Allocation* out) const;
+  // Device memory shared between processes.
   static constexpr size_t kIpcHandleBytes = HCCL_DEVICE_IPC_HANDLE_BYTES;
   // Probes: export the allocation starting at `base`; map a peer's; reach another device's memory.
   Status exportIpcHandle(void* handle, void* base, std::string* why);
@@ -109,11 +99,30 @@ class DeviceBackend final : public Backend {
   template <class Call>
   Status onDevice(Call call, const char* what);
 
-  const hcclDeviceRuntime_v2* rt_;
+  const hcclDeviceRuntime_v3* rt_;
   int device_;
-  bool memOps_ = false;
   std::mutex mutex_;        // guards the private stream
   void* stream_ = nullptr;  // created on first use
+};
+
+// Makes `device` current on this thread for the scope and then restores the caller's device:
+// every entry point that touches a device leaves the caller's current device as it found it.
+class DeviceScope {
+ public:
+  explicit DeviceScope(DeviceBackend& device) : device_(device), previous_(device.currentDevice()) {
+    status_ = device.select();
+  }
+  ~DeviceScope() {
+    if (previous_ >= 0) device_.selectDevice(previous_);
+  }
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+  Status status() const { return status_; }
+
+ private:
+  DeviceBackend& device_;
+  int previous_;
+  Status status_;
 };
 
 }  // namespace hccl

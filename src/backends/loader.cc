@@ -41,7 +41,7 @@ std::string directoryOfThisLibrary() {
 }
 
 // Loads the plugin once per process; nullptr (after an INFO line) means the host backend.
-const hcclDeviceRuntime_v2* loadRuntime(const BackendChoice& settings) {
+const hcclDeviceRuntime_v3* loadRuntime(const BackendChoice& settings) {
   const std::string& choice = settings.name;
   std::string path = settings.pluginPath;
   if (choice == "host") {
@@ -62,7 +62,7 @@ const hcclDeviceRuntime_v2* loadRuntime(const BackendChoice& settings) {
     return nullptr;
   }
   auto get = reinterpret_cast<hcclDeviceRuntimeGetFn>(dlsym(handle, HCCL_DEVICE_RUNTIME_SYMBOL));
-  const hcclDeviceRuntime_v2* rt = get != nullptr ? get(HCCL_DEVICE_RUNTIME_VERSION) : nullptr;
+  const hcclDeviceRuntime_v3* rt = get != nullptr ? get(HCCL_DEVICE_RUNTIME_VERSION) : nullptr;
   if (rt == nullptr) {
     HCCL_INFO(Init, "host backend: %s offers no device runtime table version %d", path.c_str(),
               HCCL_DEVICE_RUNTIME_VERSION);
@@ -77,14 +77,14 @@ const hcclDeviceRuntime_v2* loadRuntime(const BackendChoice& settings) {
   return rt;
 }
 
-const hcclDeviceRuntime_v2* runtime(const BackendChoice& choice) {
-  static const hcclDeviceRuntime_v2* rt = loadRuntime(choice);
+const hcclDeviceRuntime_v3* runtime(const BackendChoice& choice) {
+  static const hcclDeviceRuntime_v3* rt = loadRuntime(choice);
   return rt;
 }
 
 // One backend per device, shared by every communicator of the process (never freed: the vendor
 // runtime may be torn down before static destructors run).
-Backend& deviceBackend(const hcclDeviceRuntime_v2* rt, int device) {
+Backend& deviceBackend(const hcclDeviceRuntime_v3* rt, int device) {
   static std::mutex mutex;
   static auto* backends = new std::map<int, DeviceBackend*>();
   std::lock_guard<std::mutex> lock(mutex);
@@ -94,7 +94,7 @@ Backend& deviceBackend(const hcclDeviceRuntime_v2* rt, int device) {
 }
 
 Backend& currentDeviceBackend(const BackendChoice& choice) {
-  const hcclDeviceRuntime_v2* rt = runtime(choice);
+  const hcclDeviceRuntime_v3* rt = runtime(choice);
   int device = -1;
   if (rt == nullptr || rt->getDevice(&device) != 0 || device < 0) return hostBackend();
   return deviceBackend(rt, device);
@@ -107,7 +107,7 @@ Backend& backendForNewComm(const BackendChoice& choice) { return currentDeviceBa
 Backend& backendForMemory(const BackendChoice& choice) { return currentDeviceBackend(choice); }
 
 Status backendForDevice(const BackendChoice& choice, int device, Backend** out) {
-  const hcclDeviceRuntime_v2* rt = runtime(choice);
+  const hcclDeviceRuntime_v3* rt = runtime(choice);
   *out = &hostBackend();
   if (rt == nullptr) return Status::Success;
   int count = 0;

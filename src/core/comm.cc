@@ -63,6 +63,7 @@ Status Communicator::init(const UniqueIdContent& id) {
   setSocketAbortFlag(nullptr);
   if (!failed(s)) s = buildClusterTopology(*this, {}, &topologyToFill());
   if (!failed(s)) schedules().setTopology(&topology());
+  if (!failed(s)) s = startGpuQueue();
   if (failed(s)) {
     setLastError(threadLastError());
     setState(s);
@@ -118,25 +119,19 @@ Status Communicator::connectLinks(BootstrapResult& boot) {
   return Status::Success;
 }
 
-GpuQueue* Communicator::gpuQueue() {
+// A GPU rank's queue starts with the communicator, on every rank at once: the kernels, staging,
+// events and IPC scratch are all made before the first call can hold a stream.
+Status Communicator::startGpuQueue() {
   DeviceBackend* device = backend().asDevice();
-  if (device == nullptr) return nullptr;
-  std::lock_guard<std::mutex> lock(queueMutex_);
-  if (!gpuQueue_) {
-    auto queue = std::make_unique<GpuQueue>(*this, *device);
-    if (failed(queue->start())) return nullptr;
-    gpuQueue_ = std::move(queue);
-  }
-  return gpuQueue_.get();
+  if (device == nullptr) return Status::Success;
+  auto queue = std::make_unique<GpuQueue>(*this, *device);
+  HCCL_TRY(queue->start());
+  gpuQueue_ = std::move(queue);
+  return Status::Success;
 }
 
 void Communicator::drainGpuQueue() {
-  GpuQueue* queue = nullptr;
-  {
-    std::lock_guard<std::mutex> lock(queueMutex_);
-    queue = gpuQueue_.get();
-  }
-  if (queue != nullptr) queue->drain();
+  if (gpuQueue_) gpuQueue_->drain();
 }
 
 Status Communicator::createPreMulSum(int* op, DataType type, const void* scalar, bool immediate) {

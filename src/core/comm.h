@@ -58,14 +58,15 @@ class Communicator final : public CommContext {
   void addRegistration(void* handle);
   bool removeRegistration(void* handle);
 
-  // A GPU rank's queue and progress thread (src/device/gpu_queue.h), started on first use;
-  // nullptr on a CPU rank or when it cannot start.
-  GpuQueue* gpuQueue();
+  // A GPU rank's queue and progress thread (src/device/gpu_queue.h), started by init; nullptr
+  // on a CPU rank.
+  GpuQueue* gpuQueue() { return gpuQueue_.get(); }
   // Waits until the GPU rank's queued calls have run (nothing to wait for on a CPU rank).
   void drainGpuQueue();
 
  private:
   Status connectLinks(BootstrapResult& boot);
+  Status startGpuQueue();
 
   uint64_t magic_ = kMagic;
   std::atomic<bool> finalized_{false};
@@ -75,7 +76,6 @@ class Communicator final : public CommContext {
   std::vector<PreMulSumOp> userOps_;
   std::set<void*> registrations_;
 
-  std::mutex queueMutex_;                      // guards the queue's lazy start
   std::unique_ptr<GpuQueue> gpuQueue_;  // its thread stops before CommContext's links go
 };
 

@@ -38,10 +38,6 @@ IntParam directParam("DEVICE_DIRECT", 1,
                      "device to device through IPC (the call's buffers, else device scratch); 0: staged through "
                      "host memory (any rank's 0 turns it off for all)",
                      false);
-IntParam shmDmaParam("DEVICE_SHM_DMA", 1,
-                     "GPU ranks move sends and receives to peers over shared memory by DMA straight between "
-                     "device memory and the rings (0: through pinned staging)",
-                     false);
 StringParam fp8FormatParam("FP8_FORMAT", "ocp",
                            "encoding of this rank's fp8 buffers: ocp (NVIDIA, gfx950) or fnuz (MI300)", false);
 
@@ -75,7 +71,6 @@ Config configFromEnvironment() {
   c.backend = backendChoiceFromEnvironment();
   c.devicePieceBytes = static_cast<size_t>(std::max<int64_t>(pieceBytesParam.get(), 4096));
   c.deviceDirect = directParam.get() != 0;
-  c.deviceShmDma = shmDmaParam.get() != 0;
   int64_t b = blockingParam.get();
   if (b == 0 || b == 1) c.blocking = b == 1;
   return c;

@@ -5,10 +5,12 @@
 #include <thread>
 #include <vector>
 
+#include "backends/device_backend.h"
 #include "base/error.h"
 #include "core/comm.h"
 #include "device/gpu_queue.h"
 #include "device/staged_pipeline.h"
+#include "device/stream_steps.h"
 #include "exec/executor.h"
 #include "exec/overwritten_sends.h"
 #include "tuning/cost_model.h"
@@ -86,38 +88,60 @@ void stageOverwrittenSends(const std::vector<Operation*>& order) {
   }
 }
 
-// Calls of communicators that hold GPU ranks: a GPU rank's calls go to its queue (returning at
-// once), a CPU rank's run now, in pieces (src/device/staged_pipeline.h).
+// The GPU ranks' batches go onto their streams, step k of every batch before step k + 1 of any
+// (src/device/stream_steps.h: one thread may drive several GPU ranks of one clique, whose streams
+// may share one hardware queue). The caller's current device is restored afterwards.
+Status enqueueOnStreams(std::vector<std::pair<GpuQueue*, GpuBatch>>& batches) {
+  if (batches.empty()) return Status::Success;
+  DeviceScope restore(*batches[0].second.ops[0]->comm->backend().asDevice());
+  std::vector<StreamSteps*> lists;
+  for (auto& [queue, batch] : batches) lists.push_back(&batch.steps);
+  const std::vector<Status> outcome = emitInterleaved(lists);
+  Status first = Status::Success;
+  for (size_t i = 0; i < batches.size(); ++i) {
+    batches[i].first->submit(std::move(batches[i].second), outcome[i]);
+    if (failed(outcome[i]) && !failed(first)) first = outcome[i];
+  }
+  return first;
+}
+
+// Calls of communicators that hold GPU ranks: a GPU rank's calls are enqueued on its streams
+// (returning at once), a CPU rank's run now, in pieces (src/device/staged_pipeline.h).
 Status executeWithDevices(std::vector<std::unique_ptr<Operation>>& ops) {
   std::vector<Communicator*> comms;
   for (auto& o : ops)
     if (std::find(comms.begin(), comms.end(), &communicatorOf(*o)) == comms.end()) comms.push_back(&communicatorOf(*o));
-  // GPU ranks first: they only queue, so one thread may drive GPU and CPU ranks of one clique.
+  // GPU ranks first: they only enqueue, so one thread may drive GPU and CPU ranks of one clique.
   std::vector<Operation*> hostOps;
+  std::vector<std::pair<GpuQueue*, GpuBatch>> batches;
   for (Communicator* comm : comms) {
     comm->joinInit();
     if (failed(comm->state()))
       return reject(comm->state(), "rank %d: the communicator is in an error state (%s); abort it",
                     comm->rank(), statusName(comm->state()));
+  }
+  for (Communicator* comm : comms) {
     std::vector<std::unique_ptr<Operation>> mine;
     for (auto& o : ops)
       if (o && o->comm == comm) mine.push_back(std::move(o));
-    if (comm->backend().asDevice() == nullptr) {
+    GpuQueue* queue = comm->gpuQueue();
+    if (queue == nullptr) {
       for (auto& o : mine) hostOps.push_back(o.get());
       for (auto& o : mine) ops.push_back(std::move(o));  // kept alive until run below
       continue;
     }
-    GpuQueue* queue = comm->gpuQueue();
-    if (queue == nullptr) return reject(Status::SystemError, "rank %d: no progress thread for the GPU rank", comm->rank());
-    HCCL_TRY(queue->enqueue(std::move(mine)));
+    GpuBatch batch;
+    HCCL_TRY(queue->prepare(std::move(mine), &batch));
+    batches.emplace_back(queue, std::move(batch));
   }
+  HCCL_TRY(enqueueOnStreams(batches));
   if (hostOps.empty()) return Status::Success;
   std::sort(comms.begin(), comms.end());
   std::vector<std::unique_lock<std::mutex>> locks;
   for (Communicator* comm : comms)
-    if (comm->backend().asDevice() == nullptr) locks.emplace_back(comm->busy());
-  PieceStaging staging(nullptr);
-  return runInPieces(hostOps, staging);
+    if (comm->gpuQueue() == nullptr) locks.emplace_back(comm->busy());
+  StagingSlots slots(nullptr);
+  return runInPieces(hostOps, slots);
 }
 
 }  // namespace

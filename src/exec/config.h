@@ -33,7 +33,6 @@ struct Config {
   // GPU ranks (src/device).
   size_t devicePieceBytes = size_t{4} << 20;  // HCCL_DEVICE_PIECE_BYTES: equal on every rank
   bool deviceDirect = true;                   // HCCL_DEVICE_DIRECT: same-node GPUs go device to device
-  bool deviceShmDma = true;                   // HCCL_DEVICE_SHM_DMA: DMA straight into the shm rings
 
   // The eager credit window per peer: a quarter of the staging, at least four eager messages.
   size_t eagerWindow() const {

@@ -32,6 +32,8 @@ size_t outputElements(const Operation& o) {
   return isSelf(o.args) && o.args.kind == CollKind::Recv ? 0 : blocksOf(o.args, o.args.rank).out * o.args.count;
 }
 
+Backend& backendOf(Operation& o) { return o.backend != nullptr ? *o.backend : o.comm->backend(); }
+
 char* resolve(Operation& o, const Region& r) {
   switch (r.buffer) {
     case BufferRef::Send: return const_cast<char*>(o.send) + r.offset;
@@ -67,7 +69,7 @@ Status start(Operation& o) {
       if (o.preMultiply) o.scalar[0] = toOcp[o.scalar[0]];
       input = staged;
     }
-    if (o.preMultiply) HCCL_TRY(comm.backend().scale(staged, input, inputs, o.type, o.scalar));
+    if (o.preMultiply) HCCL_TRY(backendOf(o).scale(staged, input, inputs, o.type, o.scalar));
     o.send = staged;
   }
   HCCL_TRACE(Coll, "%s seq tag 0x%llx plan:\n%s", collKindName(o.args.kind),
@@ -88,13 +90,12 @@ Status startPhase(Operation& o) {
     if (step.kind == StepKind::Copy) {
       char* dst = resolve(o, step.dst);
       const char* src = resolve(o, step.src);
-      if (dst != src) HCCL_TRY(comm.backend().copy(dst, src, step.bytes));
+      if (dst != src) HCCL_TRY(backendOf(o).copy(dst, src, step.bytes));
       continue;
     }
     Request& r = o.requests[next++];
     r.tag = o.tagBase | step.tag;
     r.bytes = step.bytes;
-    r.copier = o.copier;
     if (step.kind == StepKind::Send) {
       r.kind = Request::Kind::Send;
       r.buffer = resolve(o, step.src);
@@ -104,11 +105,9 @@ Status startPhase(Operation& o) {
       r.buffer = resolve(o, step.dst);
       r.type = o.type;
       if (step.kind == StepKind::RecvReduce) {
-        // Only sends and receives of device buffers move by DMA; the host reduces host memory.
-        if (o.copier != nullptr) return fail(Status::InternalError, "a reducing receive cannot move by DMA");
         r.reduceSource = resolve(o, step.src);
         r.op = o.op;
-        r.backend = &comm.backend();
+        r.backend = &backendOf(o);
       }
       comm.messenger(step.peer)->postRecv(&r);
     }
@@ -118,7 +117,7 @@ Status startPhase(Operation& o) {
 
 Status finish(Operation& o) {
   const size_t outputs = outputElements(o);
-  if (o.average && outputs > 0) HCCL_TRY(o.comm->backend().divide(o.recv, outputs, o.type, o.args.nranks));
+  if (o.average && outputs > 0) HCCL_TRY(backendOf(o).divide(o.recv, outputs, o.type, o.args.nranks));
   if (convertsFp8(o) && outputs > 0)
     convertFp8(reinterpret_cast<uint8_t*>(o.recv), reinterpret_cast<const uint8_t*>(o.recv), outputs,
                fp8ConversionTable(o.type, Fp8Encoding::Ocp, Fp8Encoding::Fnuz));

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "algorithms/planner.h"
+#include "backends/backend.h"
 #include "base/datatype.h"
 #include "transport/messenger.h"
 
@@ -29,7 +30,10 @@ struct Operation {
   std::vector<char> stagedInput;  // a copy of `send` when the group overwrites it or it is converted
   void* stream = nullptr;           // the caller's stream (GPU ranks order the call on it)
   std::vector<uint64_t> pieceTags;  // one wire tag per piece (communicators with GPU ranks)
-  AsyncCopier* copier = nullptr;    // a piece whose device buffers move by DMA through its link
+  // Does the call's host work (copies, reductions, scaling); nullptr: the communicator's. A GPU
+  // rank's staged pieces name the host backend: they live in host memory, and its progress
+  // thread makes no device runtime call.
+  Backend* backend = nullptr;
 
   // Run state, owned by the executor. A Plan given before the run (planned) is run as it is;
   // otherwise the executor asks the communicator's schedule chooser.

@@ -103,9 +103,7 @@ void Messenger::postRecv(Request* request) {
 
 Status Messenger::deliver(Request* r, const char* payload) {
   if (r->bytes > 0) {
-    if (r->copier != nullptr)
-      HCCL_TRY(r->copier->copyNow(r->buffer, payload, r->bytes));
-    else if (r->reduceSource == nullptr)
+    if (r->reduceSource == nullptr)
       memcpy(r->buffer, payload, r->bytes);
     else
       HCCL_TRY(r->backend->reduce(r->buffer, r->reduceSource, payload, r->bytes / dataTypeSize(r->type),
@@ -117,11 +115,6 @@ Status Messenger::deliver(Request* r, const char* payload) {
 }
 
 void Messenger::dropRequests() {
-  // The engines may still be reading or writing the requests' buffers: let them finish.
-  for (const Transit& t : outTransits_) (void)t.request->copier->wait(t.ticket, AsyncCopier::Direction::ToHost);
-  for (const Transit& t : inTransits_) (void)t.request->copier->wait(t.ticket, AsyncCopier::Direction::ToDevice);
-  outTransits_.clear();
-  inTransits_.clear();
   sends_.clear();
   recvs_.clear();
   sending_ = receiving_ = nullptr;
@@ -143,31 +136,8 @@ Status Messenger::progress(bool* moved) {
     return fail(Status::InvalidUsage,
                 "rank %d sent a message whose size differs from the matching receive; send/recv "
                 "pairs must use the same count and datatype", peer_);
-  HCCL_TRY(progressTransits(moved));
   HCCL_TRY(progressWrite(moved));
   return progressRead(moved);
-}
-
-Status Messenger::progressTransits(bool* moved) {
-  HCCL_TRY(landTransits(outTransits_, AsyncCopier::Direction::ToHost, sending_, moved));
-  return landTransits(inTransits_, AsyncCopier::Direction::ToDevice, receiving_, moved);
-}
-
-Status Messenger::landTransits(std::deque<Transit>& transits, AsyncCopier::Direction direction,
-                               const Request* framing, bool* moved) {
-  while (!transits.empty()) {
-    const Transit& t = transits.front();
-    bool complete = false;
-    HCCL_TRY(t.request->copier->done(t.ticket, direction, &complete));
-    if (!complete) break;
-    // The peer may read the bytes now, or reuse their space.
-    if (direction == AsyncCopier::Direction::ToHost) link_->filled(t.bytes);
-    else link_->release(t.bytes);
-    if (t.last && t.request != framing) t.request->done = true;  // else when its frame ends
-    transits.pop_front();
-    *moved = true;
-  }
-  return Status::Success;
 }
 
 bool Messenger::expectsInput() const {
@@ -182,17 +152,6 @@ Status Messenger::progressWrite(bool* moved) {
       const char* h = reinterpret_cast<const char*>(&headerOut_) + sizeof(headerOut_) - headerOutLeft_;
       HCCL_TRY(link_->write(h, headerOutLeft_, &done));
       headerOutLeft_ -= done;
-    } else if (payloadOutLeft_ > 0 && sending_->copier != nullptr) {
-      Request* r = sending_;
-      void* at = nullptr;
-      HCCL_TRY(link_->reserve(std::min(payloadOutLeft_, kTransitBytes), &at, &done));
-      if (done > 0) {
-        uint64_t ticket = 0;
-        HCCL_TRY(r->copier->start(at, r->buffer + r->progressed, done, AsyncCopier::Direction::ToHost, &ticket));
-        r->progressed += done;
-        outTransits_.push_back({ticket, done, r, r->progressed == r->bytes});
-      }
-      payloadOutLeft_ -= done;
     } else if (payloadOutLeft_ > 0) {
       HCCL_TRY(link_->write(sending_->buffer + sending_->progressed, payloadOutLeft_, &done));
       sending_->progressed += done;
@@ -202,10 +161,9 @@ Status Messenger::progressWrite(bool* moved) {
       HCCL_TRY(link_->write(kZeros, padOutLeft_, &done));
       padOutLeft_ -= done;
     } else if (sending_ != nullptr) {
-      // Frame finished. A request moved by a copy engine is done once its last copy has landed
-      // too (the transits are in order, so any of its own are at the back).
+      // Frame finished.
       if (sending_->progressed == sending_->bytes) {
-        if (outTransits_.empty() || outTransits_.back().request != sending_) sending_->done = true;
+        sending_->done = true;
         sends_.erase(std::find(sends_.begin(), sends_.end(), sending_));
       }
       sending_ = nullptr;
@@ -236,7 +194,7 @@ Status Messenger::progressWrite(bool* moved) {
                     "rank %d expects a different number of bytes than this rank sends (%zu); "
                     "matching send/recv calls must use the same count and datatype",
                     peer_, r->bytes);
-      if (eager(r) && r->bytes <= kSmallFrameBytes && r->copier == nullptr) {
+      if (eager(r) && r->bytes <= kSmallFrameBytes) {
         // A small message goes out as one contiguous write with the control frames: one
         // store of the ring's head instead of three, and the request is done at once.
         queueControl(kEager, r->tag, r->bytes);
@@ -358,15 +316,6 @@ Status Messenger::readPayload(bool* moved) {
   if (stashing_) {
     char* dst = stash_.payload.data() + (stash_.payload.size() - payloadInLeft_);
     HCCL_TRY(link_->read(dst, payloadInLeft_, &done));
-  } else if (receiving_->copier != nullptr) {
-    Request* r = receiving_;
-    const void* at = nullptr;
-    HCCL_TRY(link_->take(std::min(payloadInLeft_, kTransitBytes), &at, &done));
-    if (done > 0) {
-      uint64_t ticket = 0;
-      HCCL_TRY(r->copier->start(r->buffer + r->progressed, at, done, AsyncCopier::Direction::ToDevice, &ticket));
-      inTransits_.push_back({ticket, done, r, r->progressed + done == r->bytes});
-    }
   } else if (receiving_->reduceSource == nullptr) {
     HCCL_TRY(link_->read(receiving_->buffer + receiving_->progressed, payloadInLeft_, &done));
   } else {
@@ -414,7 +363,7 @@ Status Messenger::progressRead(bool* moved) {
     }
     if (receiving_ != nullptr) {
       if (receiving_->progressed == receiving_->bytes) {
-        if (inTransits_.empty() || inTransits_.back().request != receiving_) receiving_->done = true;
+        receiving_->done = true;
         recvs_.erase(std::find(recvs_.begin(), recvs_.end(), receiving_));
       }
       receiving_ = nullptr;

@@ -9,22 +9,14 @@
 // message is delivered, so at most `eagerWindow` bytes per peer are ever held that way.
 // Payloads are padded to 8 bytes so a shared-memory ring never splits an element, which lets a
 // receive reduce straight out of the link's buffer.
-//
-// A request whose buffer is device memory names the copy engine that reaches it. Its payload
-// moves between the buffer and the link's windows by that engine, started from here and
-// finished asynchronously ("transits"), so a GPU's DMA writes straight into the peer's ring.
-// Later frames may be written meanwhile, but the peer sees them only after the copy has landed;
-// received frames after a copy are read at once. Such requests need a link with windows.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
-#include <deque>
 #include <vector>
 
 #include "backends/backend.h"
 #include "base/datatype.h"
-#include "transport/async_copier.h"
 #include "transport/transport.h"
 
 namespace hccl {
@@ -41,7 +33,6 @@ struct Request {
   DataType type = DataType::Uint8;
   ReduceOp op = ReduceOp::Sum;
   Backend* backend = nullptr;
-  AsyncCopier* copier = nullptr;  // set: `buffer` is device memory this engine moves (no reduce)
 
   size_t progressed = 0;  // bytes sent or received so far
   bool granted = false;   // send: the peer's CTS arrived; recv: our CTS was queued
@@ -61,11 +52,8 @@ class Messenger {
   // Moves whatever bytes can move now without blocking. *moved tells whether anything did.
   Status progress(bool* moved);
   // Whether requests are still pending here.
-  bool busy() const {
-    return !sends_.empty() || !recvs_.empty() || ctrlSent_ < ctrlOut_.size() || !outTransits_.empty() ||
-           !inTransits_.empty();
-  }
-  // Forgets pending requests (after a failure), once copies under way have finished; the link stays.
+  bool busy() const { return !sends_.empty() || !recvs_.empty() || ctrlSent_ < ctrlOut_.size(); }
+  // Forgets pending requests (after a failure); the link stays.
   void dropRequests();
 
   Link& link() { return *link_; }
@@ -91,20 +79,7 @@ class Messenger {
     uint64_t tag;
     std::vector<char> payload;
   };
-  // A copy engine's copy between a request's buffer and the link's window, under way.
-  struct Transit {
-    uint64_t ticket;
-    size_t bytes;
-    Request* request;
-    bool last;  // the request is done once this copy is
-  };
-  static constexpr size_t kTransitBytes = size_t{512} << 10;  // granularity of the DMA pipeline
 
-  Status progressTransits(bool* moved);
-  // Completes the landed transits of one direction; `framing` is the request whose frame is
-  // still being written or read there (it is done when that frame ends).
-  Status landTransits(std::deque<Transit>& transits, AsyncCopier::Direction direction,
-                      const Request* framing, bool* moved);
   Status progressWrite(bool* moved);
   Status progressRead(bool* moved);
   Status onHeader();
@@ -149,9 +124,6 @@ class Messenger {
   bool mismatch_ = false;  // the peer's message does not fit its receive
   bool broken_ = false;    // requests were dropped mid-stream
   size_t unexpectedBytes_ = 0;
-
-  std::deque<Transit> outTransits_;  // buffer -> window, in the order started
-  std::deque<Transit> inTransits_;   // window -> buffer
 };
 
 }  // namespace hccl

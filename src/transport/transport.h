@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <memory>
-#include <vector>
 
 #include "base/status.h"
 
@@ -35,22 +34,6 @@ class Link {
   // A descriptor that turns readable when bytes arrive, for idle waits; -1 when the link must
   // be polled by reading (shared memory).
   virtual int waitFd() const = 0;
-
-  // Windows, for a copy engine that works asynchronously (a GPU's DMA engine) on links whose
-  // bytes sit in memory it can reach (shared memory). reserve() hands out free space at the
-  // write position: it counts as written, but the peer sees it (and whatever was written after
-  // it) only once filled() says it holds its bytes, oldest first. take() hands out received
-  // bytes at the read position; they stay ours until release(), oldest first. Links without
-  // windows list no regions, and nobody calls the rest.
-  struct Region {
-    void* base;
-    size_t bytes;
-  };
-  virtual std::vector<Region> windowRegions() const { return {}; }
-  virtual Status reserve(size_t maxBytes, void** at, size_t* avail);
-  virtual void filled(size_t bytes);
-  virtual Status take(size_t maxBytes, const void** at, size_t* avail);
-  virtual void release(size_t bytes);
 };
 
 using LinkPtr = std::unique_ptr<Link>;

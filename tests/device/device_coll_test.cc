@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "mp_data.h"
@@ -233,8 +234,9 @@ TEST(DeviceColl, TwoGpuAndTwoCpuRanks) {
   HCCL_SKIP_WITHOUT_DEVICE();
   everythingOn(4, 2, Path::Staged);
 }
-// The fake runtime then offers no stream memory operations: the host-function gate runs.
-TEST(DeviceColl, HostFunctionGate) {
+// The fake runtime then offers no stream memory operations: the plugin's one-thread kernels wait
+// and write instead.
+TEST(DeviceColl, WaitKernelsWithoutStreamMemoryOperations) {
   HCCL_SKIP_WITHOUT_DEVICE();
   everythingOn(2, 2, Path::Direct, {{"HCCL_FAKEDEV_NO_MEMOPS", "1"}});
 }
@@ -269,14 +271,15 @@ TEST(DeviceColl, SplitOnGpuRanks) {
   }, deviceOptions(4)));
 }
 
-// A split right after a collective that is still queued behind a busy stream on rank 0, while
-// rank 1 already runs it: rank 0's split must let its collective run first, not hold the
+// A split right after a staged collective that is still queued behind a busy stream on rank 0,
+// while rank 1 already runs it: rank 0's split must let its collective run first, not hold the
 // communicator while rank 1 waits in that collective for rank 0 (they would wait for each other
 // until HCCL_TIMEOUT).
 TEST(DeviceColl, SplitAfterAQueuedCollective) {
   HCCL_SKIP_WITHOUT_DEVICE();
   mp::Options o = deviceOptions(2);
   o.env.push_back({"HCCL_TIMEOUT", "20"});
+  o.env.push_back({"HCCL_DEVICE_DIRECT", "0"});
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
     initRank(r, 2);
     if (r.comm == nullptr) return;
@@ -286,8 +289,13 @@ TEST(DeviceColl, SplitAfterAQueuedCollective) {
     testdev::Buffer in(sizeof(float)), out(sizeof(float));
     in.upload(&mine, stream);
     ASSERT_EQ(testdev::rt().streamSynchronize(stream), 0);
-    if (r.rank == 0)  // rank 0's stream reaches the AllReduce only after the split has begun
-      ASSERT_EQ(testdev::rt().launchHostFunc(stream, [](void*) { usleep(300 * 1000); }, nullptr), 0);
+    // Rank 0's stream reaches the AllReduce only after the split has begun.
+    testdev::StreamHold hold(stream);
+    if (r.rank == 1) hold.release();
+    std::thread releaser([&hold] {
+      usleep(300 * 1000);
+      hold.release();
+    });
     ASSERT_EQ(ncclAllReduce(in.data(), out.data(), 1, ncclFloat32, ncclSum, r.comm, static_cast<cudaStream_t>(stream)),
               ncclSuccess);
     if (r.rank == 1) usleep(100 * 1000);  // rank 1's progress thread is in the AllReduce by then
@@ -300,6 +308,7 @@ TEST(DeviceColl, SplitAfterAQueuedCollective) {
     int count = 0;
     ASSERT_EQ(ncclCommCount(child, &count), ncclSuccess);
     EXPECT_EQ(count, 2);
+    releaser.join();
     testdev::rt().streamDestroy(stream);
     EXPECT_EQ(ncclCommDestroy(child), ncclSuccess);
   }, o));

@@ -21,14 +21,9 @@ mp::Options fakeOptions() {
   return o;
 }
 
-std::atomic<int> gBlock{1};
-void blockStream(void*) {
-  while (gBlock.load() != 0) std::this_thread::yield();
-}
-
 TEST(DeviceStream, CollectiveIsAsynchronousAndOrderedOnTheStream) {
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
-    const hcclDeviceRuntime_v2& rt = testdev::rt();
+    const hcclDeviceRuntime_v3& rt = testdev::rt();
     void* stream = nullptr;
     ASSERT_EQ(rt.streamCreate(&stream), 0);
     const size_t n = 100000;
@@ -37,8 +32,7 @@ TEST(DeviceStream, CollectiveIsAsynchronousAndOrderedOnTheStream) {
     send.upload(ones.data(), stream);
     recv.upload(zeros.data(), stream);
     // Hold the stream: the collective must return at once and not touch recv yet.
-    gBlock = 1;
-    ASSERT_EQ(rt.launchHostFunc(stream, blockStream, nullptr), 0);
+    testdev::StreamHold hold(stream);
     MP_ASSERT_OK(ncclAllReduce(send.data(), recv.data(), n, ncclFloat32, ncclSum, r.comm,
                                static_cast<cudaStream_t>(stream)));
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -48,7 +42,7 @@ TEST(DeviceStream, CollectiveIsAsynchronousAndOrderedOnTheStream) {
     // Work queued after the call sees its result: the stream waits for the collective.
     std::vector<float> after(n, -1.0f);
     ASSERT_EQ(rt.copyAsync(after.data(), recv.data(), n * 4, stream), 0);
-    gBlock = 0;
+    hold.release();
     ASSERT_EQ(rt.streamSynchronize(stream), 0);
     for (size_t i = 0; i < n; i += 997) ASSERT_EQ(after[i], 2.0f) << i;
     // ncclMemAlloc gives device memory on a GPU rank.
@@ -64,7 +58,7 @@ TEST(DeviceStream, CollectiveIsAsynchronousAndOrderedOnTheStream) {
 
 TEST(DeviceStream, ManyQueuedCallsCompleteInOrder) {
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
-    const hcclDeviceRuntime_v2& rt = testdev::rt();
+    const hcclDeviceRuntime_v3& rt = testdev::rt();
     void* stream = nullptr;
     ASSERT_EQ(rt.streamCreate(&stream), 0);
     const size_t n = 4096;
@@ -87,7 +81,7 @@ TEST(DeviceStream, ManyQueuedCallsCompleteInOrder) {
 // stream writes just before the call counts.
 TEST(DeviceStream, DeviceScalarIsReadWhenTheCallRuns) {
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
-    const hcclDeviceRuntime_v2& rt = testdev::rt();
+    const hcclDeviceRuntime_v3& rt = testdev::rt();
     void* stream = nullptr;
     ASSERT_EQ(rt.streamCreate(&stream), 0);
     const size_t n = 1000;
@@ -98,11 +92,10 @@ TEST(DeviceStream, DeviceScalarIsReadWhenTheCallRuns) {
     factor.upload(&two, stream);
     ncclRedOp_t op;
     MP_ASSERT_OK(ncclRedOpCreatePreMulSum(&op, factor.data(), ncclFloat32, ncclScalarDevice, r.comm));
-    gBlock = 1;
-    ASSERT_EQ(rt.launchHostFunc(stream, blockStream, nullptr), 0);
+    testdev::StreamHold hold(stream);
     ASSERT_EQ(rt.copyAsync(factor.data(), &three, 4, stream), 0);
     MP_ASSERT_OK(ncclAllReduce(buf.data(), buf.data(), n, ncclFloat32, op, r.comm, static_cast<cudaStream_t>(stream)));
-    gBlock = 0;
+    hold.release();
     std::vector<char> out = buf.download(stream);
     float v = 0;
     for (size_t i = 0; i < n; i += 111) {
@@ -116,7 +109,7 @@ TEST(DeviceStream, DeviceScalarIsReadWhenTheCallRuns) {
 
 TEST(DeviceStream, GraphCaptureIsRefusedClearly) {
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
-    const hcclDeviceRuntime_v2& rt = testdev::rt();
+    const hcclDeviceRuntime_v3& rt = testdev::rt();
     void* stream = nullptr;
     ASSERT_EQ(rt.streamCreate(&stream), 0);
     testdev::Buffer buf(64);
@@ -138,7 +131,7 @@ TEST(DeviceStream, GraphCaptureIsRefusedClearly) {
 // still ordered and asynchronous.
 TEST(DeviceStream, OneRankCallsRunOnTheStreamEvenUnderCapture) {
   MP_EXPECT_RUN(mp::run(1, [](mp::Rank& r) {
-    const hcclDeviceRuntime_v2& rt = testdev::rt();
+    const hcclDeviceRuntime_v3& rt = testdev::rt();
     void* stream = nullptr;
     ASSERT_EQ(rt.streamCreate(&stream), 0);
     const size_t n = 4096;
@@ -147,15 +140,14 @@ TEST(DeviceStream, OneRankCallsRunOnTheStreamEvenUnderCapture) {
     testdev::Buffer send(n * 4), recv(n * 4);
     send.upload(in.data(), stream);
     recv.upload(zeros.data(), stream);
-    gBlock = 1;
-    ASSERT_EQ(rt.launchHostFunc(stream, blockStream, nullptr), 0);
+    testdev::StreamHold hold(stream);
     testdev::setCapturing(stream, 1);
     MP_ASSERT_OK(ncclAllReduce(send.data(), recv.data(), n, ncclInt32, ncclSum, r.comm, static_cast<cudaStream_t>(stream)));
     testdev::setCapturing(stream, 0);
     int32_t last = -1;
     memcpy(&last, recv.data() + 4 * (n - 1), 4);
     EXPECT_EQ(last, 0) << "the copy ran before the stream reached it";
-    gBlock = 0;
+    hold.release();
     std::vector<char> out = recv.download(stream);
     EXPECT_EQ(memcmp(out.data(), in.data(), n * 4), 0);
     rt.streamDestroy(stream);
@@ -170,7 +162,7 @@ TEST(DeviceComm, InitAllPlacesRanksOnTheirDevices) {
   o.initComm = false;
   o.env.push_back({"HCCL_FAKEDEV_COUNT", "2"});
   MP_EXPECT_RUN(mp::run(1, [](mp::Rank&) {
-    const hcclDeviceRuntime_v2& rt = testdev::rt();
+    const hcclDeviceRuntime_v3& rt = testdev::rt();
     ncclComm_t comms[2] = {};
     const int wrong[2] = {0, 5};
     EXPECT_EQ(ncclCommInitAll(comms, 2, wrong), ncclInvalidArgument);

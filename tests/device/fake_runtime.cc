@@ -4,11 +4,20 @@
 // it in other processes), each stream is a worker thread executing its commands in order,
 // write/wait value poll the word, events count the commands a stream has finished, and kernels
 // are the shared kernel source run on the CPU (host_shim.h). Test hooks (environment, read here because this is a test artifact):
-// HCCL_FAKEDEV_FAIL_INIT=1 (no driver), HCCL_FAKEDEV_NO_MEMOPS=1 (host-function gate),
+// HCCL_FAKEDEV_FAIL_INIT=1 (no driver), HCCL_FAKEDEV_NO_MEMOPS=1 (stream memory operations done
+// by the shared one-thread kernels, as a plugin does on a device without them),
 // HCCL_FAKEDEV_COUNT=n (devices, default 1), HCCL_FAKEDEV_NO_IPC=1 (handles cannot be opened),
-// HCCL_FAKEDEV_FAIL_KERNELS=1 (reduction launches fail), HCCL_FAKEDEV_NO_REGISTER=1 (host
-// memory cannot be registered). Frees wait until every stream is idle, as on a GPU; registering
-// memory that overlaps registered memory fails, as on a GPU.
+// HCCL_FAKEDEV_FAIL_KERNELS=1 (reduction launches fail). Frees wait until every stream is idle,
+// as on a GPU.
+//
+// Strict modes, each as hard as a GPU can be:
+// - HCCL_FAKEDEV_ONE_QUEUE=1: every stream's commands go to one in-order queue, as with
+//   CUDA_DEVICE_MAX_CONNECTIONS=1: work behind a blocked wait never runs, whatever its stream.
+// - HCCL_FAKEDEV_LAZY_LOADING=1: a kernel's first launch waits until the device is idle, as
+//   loading its module may (CUDA_MODULE_LOADING=LAZY), unless preloadKernels loaded it.
+// - HCCL_FAKEDEV_FREE_LOCK=1: a free holds the driver's lock while it waits for the device to
+//   be idle, and every call that enqueues work or allocates takes that lock first (another
+//   thread's cudaFree, as PyTorch's allocator issues them).
 #include <fcntl.h>
 #include <sched.h>
 #include <sys/mman.h>
@@ -32,13 +41,23 @@
 
 namespace {
 
-constexpr int kOk = 0, kInvalid = 1, kNotReady = 600, kNoDriver = 35, kUnsupported = 801,
-              kAlreadyRegistered = 712, kNotRegistered = 713;
+constexpr int kOk = 0, kInvalid = 1, kNotReady = 600, kNoDriver = 35, kUnsupported = 801;
 constexpr int kSmCount = 4;
 
 bool envFlag(const char* name) {
   const char* v = getenv(name);
   return v != nullptr && strcmp(v, "1") == 0;
+}
+
+const bool kOneQueue = envFlag("HCCL_FAKEDEV_ONE_QUEUE");
+const bool kLazyLoading = envFlag("HCCL_FAKEDEV_LAZY_LOADING");
+const bool kFreeLock = envFlag("HCCL_FAKEDEV_FREE_LOCK");
+
+// The driver lock of HCCL_FAKEDEV_FREE_LOCK: held across a free's wait for the idle device.
+std::mutex gDriverMutex;
+// Taken for a moment by every call that enqueues work or allocates.
+void driverCall() {
+  if (kFreeLock) std::lock_guard<std::mutex> lock(gDriverMutex);
 }
 
 // ---- streams ----------------------------------------------------------------------------------
@@ -52,9 +71,11 @@ std::set<Stream*>& liveStreams() {
 
 class Stream {
  public:
-  Stream() : worker_([this] { loop(); }) {
+  // `shared`: the one queue of HCCL_FAKEDEV_ONE_QUEUE, which runs every other stream's commands.
+  explicit Stream(bool shared = false) : forOthers_(shared) {
+    if (!kOneQueue || shared) worker_ = std::thread([this] { loop(); });
     std::lock_guard<std::mutex> lock(gStreamsMutex);
-    liveStreams().insert(this);
+    if (!shared) liveStreams().insert(this);
   }
   ~Stream() {
     {
@@ -66,9 +87,22 @@ class Stream {
       stop_ = true;
     }
     cv_.notify_all();
-    worker_.join();
+    if (worker_.joinable()) worker_.join();
   }
   void push(std::function<void()> command) {
+    if (kOneQueue && !forOthers_) {  // into the one queue; completion still counts here
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++submitted_;
+      }
+      sharedQueue().push([this, command = std::move(command)] {
+        command();
+        std::lock_guard<std::mutex> lock(mutex_);
+        ++completed_;
+        done_.notify_all();
+      });
+      return;
+    }
     {
       std::lock_guard<std::mutex> lock(mutex_);
       queue_.push_back(std::move(command));
@@ -98,6 +132,11 @@ class Stream {
       done_.notify_all();
     }
   }
+  static Stream& sharedQueue() {
+    static auto* queue = new Stream(true);
+    return *queue;
+  }
+  bool forOthers_;
   std::mutex mutex_;
   std::condition_variable cv_, done_;
   std::deque<std::function<void()>> queue_;
@@ -117,6 +156,37 @@ Stream* stream(void* s) {
   // The NULL stream is one process-wide stream, as CUDA's legacy default stream.
   static Stream* legacy = new Stream();
   return s == nullptr ? legacy : static_cast<Stream*>(s);
+}
+
+// Kernel instances loaded so far (HCCL_FAKEDEV_LAZY_LOADING): a key per kernel, type and op.
+std::mutex gLoadedMutex;
+std::set<int>& loadedKernels() {
+  static auto* loaded = new std::set<int>();
+  return *loaded;
+}
+enum KernelKind {
+  kReduceKernel,
+  kScaleKernel,
+  kDivideKernel,
+  kWaitFlagKernel,
+  kWaitValueKernel,
+  kWriteValueKernel,
+  kKernelKinds
+};
+int kernelKey(KernelKind kind, int type, int op) { return (kind * 16 + type) * 8 + op; }
+
+// Every launch: the driver lock for a moment, and on a kernel's first launch in lazy mode, the
+// wait for the idle device that loading its module needs.
+void launching(int key) {
+  driverCall();
+  if (!kLazyLoading) return;
+  {
+    std::lock_guard<std::mutex> lock(gLoadedMutex);
+    if (loadedKernels().count(key) > 0) return;
+  }
+  waitDeviceIdle();
+  std::lock_guard<std::mutex> lock(gLoadedMutex);
+  loadedKernels().insert(key);
 }
 
 struct EventState {
@@ -141,8 +211,6 @@ const char* errorText(int code) {
     case kNoDriver: return "fake driver absent (HCCL_FAKEDEV_FAIL_INIT=1)";
     case kNotReady: return "not ready";
     case kUnsupported: return "operation not supported";
-    case kAlreadyRegistered: return "host memory already registered";
-    case kNotRegistered: return "host memory not registered";
   }
   return "invalid argument";
 }
@@ -192,6 +260,7 @@ void* mapShared(int fd, size_t bytes) {
 }
 
 int deviceAlloc(void** ptr, size_t bytes) {
+  driverCall();
   if (bytes == 0) bytes = 1;
   const int fd = memfd_create("hccl-fakedev", MFD_CLOEXEC);
   if (fd < 0) return kInvalid;
@@ -206,53 +275,35 @@ int deviceAlloc(void** ptr, size_t bytes) {
   *ptr = p;
   return kOk;
 }
-int deviceFree(void* ptr) {
+// A free: waits for the idle device, holding the driver lock in HCCL_FAKEDEV_FREE_LOCK mode.
+template <class Release>
+int freeWhenIdle(Release release) {
+  std::unique_lock<std::mutex> driver(gDriverMutex, std::defer_lock);
+  if (kFreeLock) driver.lock();
   waitDeviceIdle();
-  std::lock_guard<std::mutex> lock(gMemMutex);
-  auto it = deviceBlocks().find(reinterpret_cast<uintptr_t>(ptr));
-  if (it == deviceBlocks().end() || it->second.fd < 0) return kInvalid;
-  munmap(ptr, it->second.bytes);
-  close(it->second.fd);
-  deviceBlocks().erase(it);
-  return kOk;
+  return release();
+}
+
+int deviceFree(void* ptr) {
+  return freeWhenIdle([ptr] {
+    std::lock_guard<std::mutex> lock(gMemMutex);
+    auto it = deviceBlocks().find(reinterpret_cast<uintptr_t>(ptr));
+    if (it == deviceBlocks().end() || it->second.fd < 0) return kInvalid;
+    munmap(ptr, it->second.bytes);
+    close(it->second.fd);
+    deviceBlocks().erase(it);
+    return kOk;
+  });
 }
 int hostAlloc(void** ptr, size_t bytes) {
+  driverCall();
   return posix_memalign(ptr, 4096, bytes == 0 ? 1 : bytes) == 0 ? kOk : kInvalid;
 }
 int hostFree(void* ptr) {
-  waitDeviceIdle();
-  free(ptr);
-  return kOk;
-}
-// Registered host memory: start -> bytes.
-std::map<uintptr_t, size_t>& registeredHost() {
-  static auto* ranges = new std::map<uintptr_t, size_t>();
-  return *ranges;
-}
-std::atomic<int> gRegisteredCopies{0};
-
-int hostRegister(void* ptr, size_t bytes) {
-  if (envFlag("HCCL_FAKEDEV_NO_REGISTER")) return kUnsupported;
-  std::lock_guard<std::mutex> lock(gMemMutex);
-  const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
-  auto next = registeredHost().lower_bound(p);
-  if (next != registeredHost().end() && next->first < p + bytes) return kAlreadyRegistered;
-  if (next != registeredHost().begin() && std::prev(next)->first + std::prev(next)->second > p)
-    return kAlreadyRegistered;  // overlapping ranges are refused, as on a GPU
-  registeredHost().emplace(p, bytes);
-  return kOk;
-}
-int hostUnregister(void* ptr) {
-  std::lock_guard<std::mutex> lock(gMemMutex);
-  return registeredHost().erase(reinterpret_cast<uintptr_t>(ptr)) == 1 ? kOk : kNotRegistered;
-}
-bool inRegisteredHost(const void* ptr) {
-  std::lock_guard<std::mutex> lock(gMemMutex);
-  const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
-  auto it = registeredHost().upper_bound(p);
-  if (it == registeredHost().begin()) return false;
-  --it;
-  return p < it->first + it->second;
+  return freeWhenIdle([ptr] {
+    free(ptr);
+    return kOk;
+  });
 }
 int hostDevicePointer(void** devicePtr, void* hostPtr) {
   *devicePtr = hostPtr;
@@ -270,21 +321,8 @@ int pointerDevice(int* device, const void* ptr) {
   return kOk;
 }
 
-int memRange(void** base, size_t* bytes, uint64_t* bufferId, const void* ptr) {
-  std::lock_guard<std::mutex> lock(gMemMutex);
-  const uintptr_t p = reinterpret_cast<uintptr_t>(ptr);
-  auto it = deviceBlocks().upper_bound(p);
-  if (it == deviceBlocks().begin()) return kInvalid;
-  --it;
-  if (p >= it->first + it->second.bytes) return kInvalid;
-  *base = reinterpret_cast<void*>(it->first);
-  *bytes = it->second.bytes;
-  *bufferId = it->second.id;
-  return kOk;
-}
-
 int copyAsync(void* dst, const void* src, size_t bytes, void* s) {
-  if (inRegisteredHost(dst) || inRegisteredHost(src)) ++gRegisteredCopies;
+  driverCall();
   stream(s)->push([=] { memmove(dst, src, bytes); });
   return kOk;
 }
@@ -292,6 +330,7 @@ int copyAsync(void* dst, const void* src, size_t bytes, void* s) {
 // ---- streams and events -------------------------------------------------------------------
 
 int streamCreate(void** s) {
+  driverCall();
   *s = new Stream();
   return kOk;
 }
@@ -301,6 +340,7 @@ int streamDestroy(void* s) {
   return kOk;
 }
 int streamSynchronize(void* s) {
+  driverCall();
   stream(s)->synchronize();
   return kOk;
 }
@@ -317,6 +357,7 @@ int eventDestroy(void* e) {
   return kOk;
 }
 int eventRecord(void* e, void* s) {
+  driverCall();
   Event ev = event(e);
   const uint64_t gen = ++ev->recorded;
   stream(s)->push([ev, gen] {
@@ -326,17 +367,8 @@ int eventRecord(void* e, void* s) {
   });
   return kOk;
 }
-int eventQuery(void* e) {
-  Event& ev = event(e);
-  return ev->completed.load() >= ev->recorded.load() ? 0 : 1;
-}
-int eventSynchronize(void* e) {
-  Event ev = event(e);
-  const uint64_t target = ev->recorded.load();
-  spinUntil([&] { return ev->completed.load() >= target; });
-  return kOk;
-}
 int streamWaitEvent(void* s, void* e) {
+  driverCall();
   Event ev = event(e);
   const uint64_t target = ev->recorded.load();
   stream(s)->push([ev, target] { spinUntil([&] { return ev->completed.load() >= target; }); });
@@ -347,22 +379,41 @@ int streamMemOpsSupported(int* supported, int) {
   *supported = envFlag("HCCL_FAKEDEV_NO_MEMOPS") ? 0 : 1;
   return kOk;
 }
+// Without memory operations (HCCL_FAKEDEV_NO_MEMOPS) the shared one-thread kernels do them, as a
+// plugin does on a device that lacks them.
 int streamWriteValue32(void* s, void* word, uint32_t value) {
-  if (envFlag("HCCL_FAKEDEV_NO_MEMOPS")) return kUnsupported;
+  driverCall();
   auto* w = static_cast<uint32_t*>(word);
+  if (envFlag("HCCL_FAKEDEV_NO_MEMOPS")) {
+    launching(kernelKey(kWriteValueKernel, 0, 0));
+    stream(s)->push([w, value] {
+      hccl::dev::HostLauncher{}(hccl::dev::writeValueKernel, hccl::dev::kOneThread, static_cast<volatile uint32_t*>(w), value);
+    });
+    return kOk;
+  }
   stream(s)->push([w, value] { __atomic_store_n(w, value, __ATOMIC_RELEASE); });
   return kOk;
 }
 int streamWaitValue32(void* s, void* word, uint32_t value) {
-  if (envFlag("HCCL_FAKEDEV_NO_MEMOPS")) return kUnsupported;
+  driverCall();
   auto* w = static_cast<uint32_t*>(word);
+  if (envFlag("HCCL_FAKEDEV_NO_MEMOPS")) {
+    launching(kernelKey(kWaitValueKernel, 0, 0));
+    stream(s)->push([w, value] {
+      hccl::dev::HostLauncher{}(hccl::dev::waitValueKernel, hccl::dev::kOneThread, static_cast<const volatile uint32_t*>(w),
+                                value);
+    });
+    return kOk;
+  }
   stream(s)->push([w, value] {
     spinUntil([&] { return static_cast<int32_t>(__atomic_load_n(w, __ATOMIC_ACQUIRE) - value) >= 0; });
   });
   return kOk;
 }
-int launchHostFunc(void* s, void (*fn)(void*), void* arg) {
-  stream(s)->push([fn, arg] { fn(arg); });
+int waitFlag(const void* flag, uint32_t value, const void* abort, void* s) {
+  launching(kernelKey(kWaitFlagKernel, 0, 0));
+  const hccl::dev::FlagWait w{static_cast<const volatile uint32_t*>(flag), value, static_cast<const volatile uint32_t*>(abort)};
+  stream(s)->push([w] { hccl::dev::HostLauncher{}(hccl::dev::waitFlagKernel, hccl::dev::kOneThread, w); });
   return kOk;
 }
 
@@ -385,6 +436,7 @@ int ipcGetHandle(void* handle, void* devicePtr) {
   return kOk;
 }
 int ipcOpenHandle(void** devicePtr, const void* handle) {
+  driverCall();
   if (envFlag("HCCL_FAKEDEV_NO_IPC")) return kUnsupported;
   IpcHandle h;
   memcpy(&h, handle, sizeof(h));
@@ -403,13 +455,14 @@ int ipcOpenHandle(void** devicePtr, const void* handle) {
   return kOk;
 }
 int ipcCloseHandle(void* devicePtr) {
-  waitDeviceIdle();
-  std::lock_guard<std::mutex> lock(gMemMutex);
-  auto it = deviceBlocks().find(reinterpret_cast<uintptr_t>(devicePtr));
-  if (it == deviceBlocks().end() || it->second.fd >= 0) return kInvalid;
-  munmap(devicePtr, it->second.bytes);
-  deviceBlocks().erase(it);
-  return kOk;
+  return freeWhenIdle([devicePtr] {
+    std::lock_guard<std::mutex> lock(gMemMutex);
+    auto it = deviceBlocks().find(reinterpret_cast<uintptr_t>(devicePtr));
+    if (it == deviceBlocks().end() || it->second.fd >= 0) return kInvalid;
+    munmap(devicePtr, it->second.bytes);
+    deviceBlocks().erase(it);
+    return kOk;
+  });
 }
 
 std::atomic<int> gPeerAccesses{0};
@@ -423,42 +476,53 @@ int enablePeerAccess(int) {  // host memory: every "device" reaches every other
 int reduce(void* dst, void* dst2, const void* a, const void* b, size_t count, int type, int op,
            void* s) {
   if (type < 0 || type > 11 || op < 0 || op > 3 || envFlag("HCCL_FAKEDEV_FAIL_KERNELS")) return kInvalid;
+  launching(kernelKey(kReduceKernel, type, op));
   stream(s)->push([=] {
-    hccl::dev::launchReduce(hccl::dev::HostLauncher{}, kSmCount, dst, dst2, a, b, count, type, op);
+    hccl::dev::launchReduce(hccl::dev::HostLauncher{kSmCount}, dst, dst2, a, b, count, type, op);
   });
   return kOk;
 }
 int scale(void* dst, const void* src, size_t count, int type, const void* scalar, void* s) {
   if (type < 0 || type > 11) return kInvalid;
+  launching(kernelKey(kScaleKernel, type, 0));
   uint64_t value = 0;
   memcpy(&value, scalar, 8);  // the scalar is read at launch, as a kernel argument would be
   stream(s)->push([=] {
-    hccl::dev::launchScale(hccl::dev::HostLauncher{}, kSmCount, dst, src, count, type, &value);
+    hccl::dev::launchScale(hccl::dev::HostLauncher{kSmCount}, dst, src, count, type, &value);
   });
   return kOk;
 }
 int divide(void* buf, size_t count, int type, int divisor, void* s) {
   if (type < 0 || type > 11) return kInvalid;
+  launching(kernelKey(kDivideKernel, type, 0));
   stream(s)->push([=] {
-    hccl::dev::launchDivide(hccl::dev::HostLauncher{}, kSmCount, buf, count, type, divisor);
+    hccl::dev::launchDivide(hccl::dev::HostLauncher{kSmCount}, buf, count, type, divisor);
   });
   return kOk;
 }
 
-const hcclDeviceRuntime_v2 kTable = {
+// Marks every kernel loaded, as a plugin's preload loads them (lazy-loading mode).
+int preloadKernels() {
+  std::lock_guard<std::mutex> lock(gLoadedMutex);
+  for (int kind = 0; kind < kKernelKinds; ++kind)
+    for (int type = 0; type < 12; ++type)
+      for (int op = 0; op < 4; ++op) loadedKernels().insert(kernelKey(static_cast<KernelKind>(kind), type, op));
+  return kOk;
+}
+
+const hcclDeviceRuntime_v3 kTable = {
     HCCL_DEVICE_RUNTIME_VERSION, hcclDeviceKindCuda, "fakedev", init, errorText,
-    deviceCount, getDevice, setDevice, pciBusId, multiProcessorCount,
-    deviceAlloc, deviceFree, hostAlloc, hostFree, hostRegister, hostUnregister, hostDevicePointer,
-    pointerDevice, memRange, copyAsync,
+    deviceCount, getDevice, setDevice, pciBusId, multiProcessorCount, preloadKernels,
+    deviceAlloc, deviceFree, hostAlloc, hostFree, hostDevicePointer, pointerDevice, copyAsync,
     streamCreate, streamDestroy, streamSynchronize, streamWaitEvent, streamIsCapturing,
-    eventCreate, eventDestroy, eventRecord, eventQuery, eventSynchronize,
-    streamMemOpsSupported, streamWriteValue32, streamWaitValue32, launchHostFunc,
+    eventCreate, eventDestroy, eventRecord,
+    streamMemOpsSupported, streamWriteValue32, streamWaitValue32, waitFlag,
     ipcGetHandle, ipcOpenHandle, ipcCloseHandle, enablePeerAccess,
     reduce, scale, divide};
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v2* hcclDeviceRuntimeGet(
+extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v3* hcclDeviceRuntimeGet(
     int version) {
   return version == HCCL_DEVICE_RUNTIME_VERSION ? &kTable : nullptr;
 }
@@ -473,8 +537,3 @@ extern "C" __attribute__((visibility("default"))) int hcclFakeDevIpcOpens() { re
 
 // Test hook: how many times peer access was asked for.
 extern "C" __attribute__((visibility("default"))) int hcclFakeDevPeerAccesses() { return gPeerAccesses.load(); }
-
-// Test hook: how many copies read or wrote registered host memory.
-extern "C" __attribute__((visibility("default"))) int hcclFakeDevRegisteredCopies() {
-  return gRegisteredCopies.load();
-}

@@ -76,7 +76,7 @@ TEST(HipPlugin, LoadsAndReportsNoDevice) {
     ASSERT_NE(h, nullptr) << dlerror();
     auto get = reinterpret_cast<hcclDeviceRuntimeGetFn>(dlsym(h, HCCL_DEVICE_RUNTIME_SYMBOL));
     ASSERT_NE(get, nullptr);
-    const hcclDeviceRuntime_v2* rt = get(HCCL_DEVICE_RUNTIME_VERSION);
+    const hcclDeviceRuntime_v3* rt = get(HCCL_DEVICE_RUNTIME_VERSION);
     ASSERT_NE(rt, nullptr);
     EXPECT_EQ(rt->kind, hcclDeviceKindHip);
     EXPECT_STREQ(rt->name, "hip");

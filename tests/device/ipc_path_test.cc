@@ -2,8 +2,7 @@
 // runtime, whose IPC handles map memory across the rank processes: in-place calls spanning many
 // pieces with a rank count that does not divide them, agreement to stay staged when one rank
 // cannot open the handles, and a rank whose device work fails taking the others down with it
-// instead of leaving them waiting.
-#include <algorithm>
+// instead of leaving their streams waiting at a barrier.
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
@@ -126,32 +125,6 @@ TEST(IpcPath, GroupMixesCollectivesWithSendsAndReceives) {
   }, o));
 }
 
-// Buffers freed and allocated again at the same address must not be read through the old
-// allocation's cached mapping.
-TEST(IpcPath, ReusedAddressIsMappedAfresh) {
-  HCCL_SKIP_WITHOUT_DEVICE();
-  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
-    void* stream = nullptr;
-    ASSERT_EQ(testdev::rt().streamCreate(&stream), 0);
-    std::vector<char*> seen;
-    bool reused = false;
-    for (int round = 0; round < 4; ++round) {
-      testdev::Buffer buf(kCount * 4);
-      reused = reused || std::find(seen.begin(), seen.end(), buf.data()) != seen.end();
-      seen.push_back(buf.data());
-      std::vector<int32_t> host(kCount);
-      for (size_t i = 0; i < kCount; ++i) host[i] = value(r.rank, i) + round;
-      upload(buf, host, stream);
-      MP_ASSERT_OK(ncclAllReduce(buf.data(), buf.data(), kCount, ncclInt32, ncclSum, r.comm, cu(stream)));
-      std::vector<int32_t> out = download(buf, stream);
-      for (size_t i = 0; i < kCount; ++i)
-        ASSERT_EQ(out[i], value(0, i) + value(1, i) + 2 * round) << "round " << round << " element " << i;
-    }
-    if (testdev::isFake()) EXPECT_TRUE(reused) << "the fake runtime never reused an address: nothing was tested";
-    testdev::rt().streamDestroy(stream);
-  }, directOptions()));
-}
-
 // Initialises r's communicator with the fake runtime's test hook `variable` set on rank
 // `hooked` only; returns a new stream.
 void* initWithHook(mp::Rank& r, int hooked, const char* variable) {
@@ -186,7 +159,8 @@ TEST(IpcPath, OneRankWithoutIpcKeepsEveryRankStaged) {
   }, o));
 }
 
-// Rank 2's reduction kernels fail: every rank's communicator reports an error; none hangs.
+// Rank 2's reduction kernels fail to launch: its call fails at once, the others' communicators
+// report the error asynchronously, and no stream stays held at a barrier.
 TEST(IpcPath, FailedDeviceWorkOnOneRankReachesEveryRank) {
   HCCL_SKIP_WITHOUT_DEVICE();
   if (!testdev::isFake()) GTEST_SKIP() << "needs the fake runtime's HCCL_FAKEDEV_FAIL_KERNELS";
@@ -197,7 +171,9 @@ TEST(IpcPath, FailedDeviceWorkOnOneRankReachesEveryRank) {
     void* stream = initWithHook(r, 2, "HCCL_FAKEDEV_FAIL_KERNELS");
     ASSERT_NE(r.comm, nullptr);
     testdev::Buffer buf(kCount * 4);
-    EXPECT_EQ(ncclAllReduce(buf.data(), buf.data(), kCount, ncclInt32, ncclSum, r.comm, cu(stream)), ncclSuccess);
+    const ncclResult_t called = ncclAllReduce(buf.data(), buf.data(), kCount, ncclInt32, ncclSum, r.comm, cu(stream));
+    if (r.rank == 2) EXPECT_NE(called, ncclSuccess);
+    else EXPECT_EQ(called, ncclSuccess);
     ASSERT_EQ(testdev::rt().streamSynchronize(stream), 0);  // released even though the call failed
     ncclResult_t async = ncclSuccess;
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);

@@ -41,7 +41,7 @@ TEST(DeviceKernels, ReduceMatchesTheHostBackendBitForBit) {
         auto a = randomBytes(bytes + 64, 11 * t + op), b = randomBytes(bytes + 64, 7 * t + op + 1000);
         std::vector<unsigned char> want(bytes + 64), got(bytes + 64), got2(bytes + 64);
         reference().reduce[t][op](want.data() + c.misalign, a.data() + c.misalign, b.data() + c.misalign, c.count);
-        ASSERT_TRUE(hccl::dev::launchReduce(hccl::dev::HostLauncher{}, kSm, got.data() + c.misalign,
+        ASSERT_TRUE(hccl::dev::launchReduce(hccl::dev::HostLauncher{kSm}, got.data() + c.misalign,
                                             got2.data() + c.misalign, a.data() + c.misalign,
                                             b.data() + c.misalign, c.count, t, op));
         ASSERT_EQ(0, memcmp(want.data() + c.misalign, got.data() + c.misalign, bytes))
@@ -50,7 +50,7 @@ TEST(DeviceKernels, ReduceMatchesTheHostBackendBitForBit) {
         ASSERT_EQ(0, memcmp(want.data() + c.misalign, got2.data() + c.misalign, bytes));
         // In place (dst == a), as reduce-on-receive uses it.
         std::vector<unsigned char> inPlace = a;
-        ASSERT_TRUE(hccl::dev::launchReduce(hccl::dev::HostLauncher{}, kSm, inPlace.data() + c.misalign, nullptr,
+        ASSERT_TRUE(hccl::dev::launchReduce(hccl::dev::HostLauncher{kSm}, inPlace.data() + c.misalign, nullptr,
                                             inPlace.data() + c.misalign, b.data() + c.misalign, c.count, t, op));
         ASSERT_EQ(0, memcmp(want.data() + c.misalign, inPlace.data() + c.misalign, bytes));
       }
@@ -68,7 +68,7 @@ TEST(DeviceKernels, ScaleAndDivideMatchTheHostBackendBitForBit) {
         auto scalar = randomBytes(8, 97 * t + s);
         std::vector<unsigned char> want(bytes + 64), got(bytes + 64);
         reference().scale[t](want.data() + c.misalign, src.data() + c.misalign, c.count, scalar.data());
-        ASSERT_TRUE(hccl::dev::launchScale(hccl::dev::HostLauncher{}, kSm, got.data() + c.misalign,
+        ASSERT_TRUE(hccl::dev::launchScale(hccl::dev::HostLauncher{kSm}, got.data() + c.misalign,
                                            src.data() + c.misalign, c.count, t, scalar.data()));
         ASSERT_EQ(0, memcmp(want.data() + c.misalign, got.data() + c.misalign, bytes))
             << "scale " << hccl::dataTypeName(static_cast<DataType>(t)) << " count " << c.count;
@@ -76,7 +76,7 @@ TEST(DeviceKernels, ScaleAndDivideMatchTheHostBackendBitForBit) {
       for (int divisor : {2, 3, 7, 64, 128, 200, 256, 1000}) {  // Avg over up to 1000 ranks
         std::vector<unsigned char> want = src, got = src;
         reference().divide[t](want.data() + c.misalign, c.count, divisor);
-        ASSERT_TRUE(hccl::dev::launchDivide(hccl::dev::HostLauncher{}, kSm, got.data() + c.misalign, c.count, t, divisor));
+        ASSERT_TRUE(hccl::dev::launchDivide(hccl::dev::HostLauncher{kSm}, got.data() + c.misalign, c.count, t, divisor));
         ASSERT_EQ(0, memcmp(want.data() + c.misalign, got.data() + c.misalign, bytes))
             << "divide " << hccl::dataTypeName(static_cast<DataType>(t)) << " by " << divisor << " count " << c.count;
       }
@@ -86,8 +86,8 @@ TEST(DeviceKernels, ScaleAndDivideMatchTheHostBackendBitForBit) {
 
 TEST(DeviceKernels, InvalidTypeOrOpIsRefused) {
   unsigned char buf[16] = {};
-  EXPECT_FALSE(hccl::dev::launchReduce(hccl::dev::HostLauncher{}, kSm, buf, nullptr, buf, buf, 1, 12, 0));
-  EXPECT_FALSE(hccl::dev::launchReduce(hccl::dev::HostLauncher{}, kSm, buf, nullptr, buf, buf, 1, 0, 4));
+  EXPECT_FALSE(hccl::dev::launchReduce(hccl::dev::HostLauncher{kSm}, buf, nullptr, buf, buf, 1, 12, 0));
+  EXPECT_FALSE(hccl::dev::launchReduce(hccl::dev::HostLauncher{kSm}, buf, nullptr, buf, buf, 1, 0, 4));
 }
 
 }  // namespace

@@ -18,8 +18,8 @@
 
 namespace testdev {
 
-inline const hcclDeviceRuntime_v2& rt() {
-  static const hcclDeviceRuntime_v2* table = [] {
+inline const hcclDeviceRuntime_v3& rt() {
+  static const hcclDeviceRuntime_v3* table = [] {
     void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
     if (h == nullptr) throw std::runtime_error(dlerror());
     auto get = reinterpret_cast<hcclDeviceRuntimeGetFn>(dlsym(h, HCCL_DEVICE_RUNTIME_SYMBOL));
@@ -70,12 +70,28 @@ inline int peerAccesses() {
   return fn != nullptr ? fn() : -1;
 }
 
-// Fake runtime only: how many copies read or wrote registered host memory; -1 on another runtime.
-inline int registeredCopies() {
-  void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
-  auto fn = reinterpret_cast<int (*)()>(dlsym(h, "hcclFakeDevRegisteredCopies"));
-  return fn != nullptr ? fn() : -1;
-}
+// Holds a stream, as a busy kernel would, until release() (or destruction): a stream wait on a
+// pinned host word.
+class StreamHold {
+ public:
+  explicit StreamHold(void* stream) {
+    rt().hostAlloc(&word_, 64);
+    __atomic_store_n(static_cast<uint32_t*>(word_), 0, __ATOMIC_RELEASE);
+    void* onDevice = nullptr;
+    rt().hostDevicePointer(&onDevice, word_);
+    rt().streamWaitValue32(stream, onDevice, 1);
+  }
+  ~StreamHold() {
+    release();
+    rt().hostFree(word_);
+  }
+  StreamHold(const StreamHold&) = delete;
+  StreamHold& operator=(const StreamHold&) = delete;
+  void release() { __atomic_store_n(static_cast<uint32_t*>(word_), 1, __ATOMIC_RELEASE); }
+
+ private:
+  void* word_ = nullptr;
+};
 
 // A device buffer that frees itself.
 class Buffer {

@@ -114,19 +114,6 @@ class GatedLink final : public Link {
   Status checkAlive() override { return inner_->checkAlive(); }
   void shutdown() override { inner_->shutdown(); }
   int waitFd() const override { return inner_->waitFd(); }
-  std::vector<Region> windowRegions() const override { return inner_->windowRegions(); }
-  Status reserve(size_t maxBytes, void** at, size_t* avail) override {
-    return inner_->reserve(maxBytes, at, avail);
-  }
-  void filled(size_t bytes) override { inner_->filled(bytes); }
-  Status take(size_t maxBytes, const void** at, size_t* avail) override {
-    *avail = 0;
-    if (readBudget == 0) return Status::Success;
-    HCCL_TRY(inner_->take(std::min(maxBytes, readBudget), at, avail));
-    charge(*avail);
-    return Status::Success;
-  }
-  void release(size_t bytes) override { inner_->release(bytes); }
 
  private:
   void charge(size_t bytes) {

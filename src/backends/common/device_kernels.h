@@ -5,10 +5,17 @@
 //
 // Shape: a grid-stride loop over 16-byte vectors, kUnroll vectors in flight per thread, when
 // every pointer is 16-byte aligned; element loads (typed when the pointers are aligned to the
-// element, byte-wise otherwise) for the rest. The grid is sized from the device's SM count.
+// element, byte-wise otherwise) for the rest. A launch asks for as many blocks as the data
+// needs; the launcher caps that at what the device holds at once (SMs times the occupancy the
+// device reports for the kernel).
+//
+// The waits and writes of stream gates and barriers are one-thread kernels here too, for
+// devices without stream memory operations and for the barriers' waits, which also watch an
+// abort word and a peer's failure.
 //
 // The including unit provides a launcher: launch(kernel, LaunchShape, args...) starts
-// kernel<<<shape.blocks, shape.threads, 0, stream>>>(args...) or its equivalent.
+// kernel<<<blocks, shape.threads, 0, stream>>>(args...) or its equivalent, and may provide
+// HCCL_SPIN_PAUSE() and HCCL_FENCE_SYSTEM() (the host shim does).
 #pragma once
 
 #include <cstddef>
@@ -30,18 +37,35 @@ struct LaunchShape {
 };
 
 constexpr unsigned kThreadsPerBlock = 512;
-constexpr unsigned kBlocksPerSm = 4;
 constexpr int kUnroll = 4;
 
-// Enough blocks to fill the device (kBlocksPerSm per SM), fewer for small inputs.
-inline LaunchShape launchShape(size_t bytes, int smCount) {
+// The blocks the data needs (each thread kUnroll vectors of 16 bytes); the launcher caps them.
+inline LaunchShape launchShape(size_t bytes) {
   const size_t vecs = (bytes + 15) / 16;
   size_t blocks = (vecs + kThreadsPerBlock * kUnroll - 1) / (kThreadsPerBlock * kUnroll);
-  const size_t cap = static_cast<size_t>(smCount > 0 ? smCount : 1) * kBlocksPerSm;
-  if (blocks > cap) blocks = cap;
   if (blocks == 0) blocks = 1;
+  if (blocks > 0x7fffffff) blocks = 0x7fffffff;
   return {static_cast<unsigned>(blocks), kThreadsPerBlock};
 }
+
+// Grids are at most the blocks a device runs at once: smCount * blocksPerSm.
+inline unsigned cappedBlocks(LaunchShape shape, int smCount, int blocksPerSm) {
+  const long long cap = static_cast<long long>(smCount > 0 ? smCount : 1) * (blocksPerSm > 0 ? blocksPerSm : 1);
+  return static_cast<unsigned>(static_cast<long long>(shape.blocks) < cap ? shape.blocks : cap);
+}
+
+#ifndef HCCL_SPIN_PAUSE
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 700
+#define HCCL_SPIN_PAUSE() __nanosleep(256)
+#elif defined(__HIP_DEVICE_COMPILE__)
+#define HCCL_SPIN_PAUSE() __builtin_amdgcn_s_sleep(2)
+#else
+#define HCCL_SPIN_PAUSE()
+#endif
+#endif
+#ifndef HCCL_FENCE_SYSTEM
+#define HCCL_FENCE_SYSTEM() __threadfence_system()
+#endif
 
 template <class T>
 HCCL_DEV_FN T loadElem(const unsigned char* p, size_t i, bool typed) {
@@ -151,17 +175,48 @@ __global__ void mapKernel(unsigned char* dst, const unsigned char* src, size_t c
     storeElem<T>(dst, i, map(loadElem<T>(src, i, typed)), typed);
 }
 
+// ---- waits and writes on a stream --------------------------------------------------------------
+
+struct FlagWait {
+  const volatile uint32_t* flag;
+  uint32_t value;
+  const volatile uint32_t* abort;  // the communicator's abort (its host sets it)
+};
+
+// One thread: returns once the flag reaches the value (wrapping) or the communicator aborts.
+__global__ void waitFlagKernel(FlagWait w) {
+  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+  while (static_cast<int32_t>(*w.flag - w.value) < 0 && *w.abort == 0) HCCL_SPIN_PAUSE();
+  HCCL_FENCE_SYSTEM();  // what the peers wrote before their flags is read after it
+}
+
+// Stream memory operations as kernels, for devices that lack them.
+__global__ void waitValueKernel(const volatile uint32_t* word, uint32_t value) {
+  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+  while (static_cast<int32_t>(*word - value) < 0) HCCL_SPIN_PAUSE();
+}
+__global__ void writeValueKernel(volatile uint32_t* word, uint32_t value) {
+  if (threadIdx.x != 0 || blockIdx.x != 0) return;
+  HCCL_FENCE_SYSTEM();  // the stream's earlier work is complete; make it visible first
+  *word = value;
+  HCCL_FENCE_SYSTEM();
+}
+
+inline constexpr LaunchShape kOneThread{1, 1};
+
+// ---- dispatch --------------------------------------------------------------------------------
+
 // Host-side dispatch from (type, op) values to a kernel instance. False for an invalid pair.
 template <class Launch>
-bool launchReduce(Launch&& launch, int smCount, void* dst, void* dst2, const void* a,
-                  const void* b, size_t count, int type, int op) {
+bool launchReduce(Launch&& launch, void* dst, void* dst2, const void* a, const void* b, size_t count,
+                  int type, int op) {
   if (op < 0 || op > 3) return false;
   return withElem(type, [&](auto elem) {
     using E = decltype(elem);
     const ReduceArgs args{static_cast<unsigned char*>(dst), static_cast<unsigned char*>(dst2),
                           static_cast<const unsigned char*>(a), static_cast<const unsigned char*>(b),
                           count};
-    const LaunchShape shape = launchShape(count * sizeof(typename E::T), smCount);
+    const LaunchShape shape = launchShape(count * sizeof(typename E::T));
     switch (op) {
       case 0: launch(reduceKernel<OpFn<E, 0>>, shape, args); break;
       case 1: launch(reduceKernel<OpFn<E, 1>>, shape, args); break;
@@ -172,25 +227,42 @@ bool launchReduce(Launch&& launch, int smCount, void* dst, void* dst2, const voi
 }
 
 template <class Launch>
-bool launchScale(Launch&& launch, int smCount, void* dst, const void* src, size_t count, int type,
-                 const void* scalar) {
+bool launchScale(Launch&& launch, void* dst, const void* src, size_t count, int type, const void* scalar) {
   return withElem(type, [&](auto elem) {
     using E = decltype(elem);
     ScaleFn<E> fn;
     memcpy(&fn.s, scalar, sizeof(fn.s));
-    launch(mapKernel<ScaleFn<E>>, launchShape(count * sizeof(typename E::T), smCount),
+    launch(mapKernel<ScaleFn<E>>, launchShape(count * sizeof(typename E::T)),
            static_cast<unsigned char*>(dst), static_cast<const unsigned char*>(src), count, fn);
   });
 }
 
 template <class Launch>
-bool launchDivide(Launch&& launch, int smCount, void* buf, size_t count, int type, int divisor) {
+bool launchDivide(Launch&& launch, void* buf, size_t count, int type, int divisor) {
   return withElem(type, [&](auto elem) {
     using E = decltype(elem);
-    launch(mapKernel<DivideFn<E>>, launchShape(count * sizeof(typename E::T), smCount),
+    launch(mapKernel<DivideFn<E>>, launchShape(count * sizeof(typename E::T)),
            static_cast<unsigned char*>(buf), static_cast<const unsigned char*>(buf), count,
            DivideFn<E>{divisor});
   });
+}
+
+// Calls f(kernel) for every kernel instance of this file (what a plugin preloads).
+template <class F>
+void forEachKernel(F&& f) {
+  for (int type = 0; type < kNumKernelTypes; ++type)
+    withElem(type, [&](auto elem) {
+      using E = decltype(elem);
+      f(reduceKernel<OpFn<E, 0>>);
+      f(reduceKernel<OpFn<E, 1>>);
+      f(reduceKernel<OpFn<E, 2>>);
+      f(reduceKernel<OpFn<E, 3>>);
+      f(mapKernel<ScaleFn<E>>);
+      f(mapKernel<DivideFn<E>>);
+    });
+  f(waitFlagKernel);
+  f(waitValueKernel);
+  f(writeValueKernel);
 }
 
 }  // namespace dev

@@ -17,14 +17,14 @@
 extern "C" {
 #endif
 
-#define HCCL_DEVICE_RUNTIME_VERSION 2
+#define HCCL_DEVICE_RUNTIME_VERSION 3
 #define HCCL_DEVICE_IPC_HANDLE_BYTES 64
 #define HCCL_DEVICE_RUNTIME_SYMBOL "hcclDeviceRuntimeGet"
 
 /* Values of hccl::BackendKind. */
 enum { hcclDeviceKindCuda = 1, hcclDeviceKindHip = 2 };
 
-typedef struct hcclDeviceRuntime_v2 {
+typedef struct hcclDeviceRuntime_v3 {
   int version;        /* HCCL_DEVICE_RUNTIME_VERSION */
   int kind;           /* hcclDeviceKindCuda or hcclDeviceKindHip */
   const char* name;   /* "cuda", "hip", "fakedev" */
@@ -39,25 +39,24 @@ typedef struct hcclDeviceRuntime_v2 {
   int (*setDevice)(int device);
   int (*pciBusId)(char* out, int len, int device);
   int (*multiProcessorCount)(int* count, int device);
+  /* Loads every kernel of the plugin on the current device (and sizes their launches from the
+   * occupancy API), so that no later launch has to load a module: loading one may wait for the
+   * device to go idle (lazy loading), which a stream held at a gate never does. */
+  int (*preloadKernels)(void);
 
   /* Memory. hostAlloc returns pinned memory mapped into the device's address space. */
   int (*deviceAlloc)(void** ptr, size_t bytes);
   int (*deviceFree)(void* ptr);
   int (*hostAlloc)(void** ptr, size_t bytes);
   int (*hostFree)(void* ptr);
-  int (*hostRegister)(void* ptr, size_t bytes); /* pin and map foreign host memory */
-  int (*hostUnregister)(void* ptr);
   int (*hostDevicePointer)(void** devicePtr, void* hostPtr); /* device address of mapped memory */
   /* *device = the device owning ptr's memory, or -1 for host memory (pageable or pinned). */
   int (*pointerDevice)(int* device, const void* ptr);
-  /* The device allocation holding ptr: its start, size, and an ID unique to it for the process's
-   * lifetime (an address reused by a later allocation gets a new ID); nonzero for host memory. */
-  int (*memRange)(void** base, size_t* bytes, uint64_t* bufferId, const void* ptr);
 
   /* Copies in any direction (unified addressing), ordered on the stream. */
   int (*copyAsync)(void* dst, const void* src, size_t bytes, void* stream);
 
-  /* Streams and events. query: 0 complete, 1 still pending, else an error code (negated). */
+  /* Streams and events. */
   int (*streamCreate)(void** stream);
   int (*streamDestroy)(void* stream);
   int (*streamSynchronize)(void* stream);
@@ -66,19 +65,21 @@ typedef struct hcclDeviceRuntime_v2 {
   int (*eventCreate)(void** event);
   int (*eventDestroy)(void* event);
   int (*eventRecord)(void* event, void* stream);
-  int (*eventQuery)(void* event);
-  int (*eventSynchronize)(void* event);
 
-  /* Stream memory operations on a 32-bit word the host can read and write (mapped pinned
-   * memory, addressed by its device pointer). writeValue32 stores value once the stream's prior
-   * work is complete and visible; waitValue32 holds the stream until (int32_t)(*word - value) >= 0.
-   * streamMemOpsSupported: *supported = 1 when the device offers both. */
+  /* Stream memory operations on a 32-bit word: mapped pinned memory (by its device address),
+   * device memory, or another process's device memory opened through an IPC handle.
+   * writeValue32 stores value once the stream's prior work is complete and visible; waitValue32
+   * holds the stream until (int32_t)(*word - value) >= 0. Where the device has no stream memory
+   * operations the plugin does both with one-thread kernels; streamMemOpsSupported says which
+   * (*supported = 1: native). */
   int (*streamMemOpsSupported)(int* supported, int device);
   int (*streamWriteValue32)(void* stream, void* word, uint32_t value);
   int (*streamWaitValue32)(void* stream, void* word, uint32_t value);
-  /* Runs fn(arg) on a runtime thread once the stream reaches this point; the stream waits for
-   * fn to return. fn must not call the runtime. */
-  int (*launchHostFunc)(void* stream, void (*fn)(void*), void* arg);
+  /* A barrier's wait, as a one-thread kernel on the stream (a kernel, so that it watches two
+   * words: a stream wait watches one): returns once (int32_t)(*flag - value) >= 0
+   * or once *abort is nonzero. flag: device memory; abort: mapped pinned memory (its device
+   * address), which the host sets to end every wait. */
+  int (*waitFlag)(const void* flag, uint32_t value, const void* abort, void* stream);
 
   /* Inter-process memory handles for device memory (HCCL_DEVICE_IPC_HANDLE_BYTES bytes), of the
    * allocation starting at devicePtr; opening maps that allocation's start. */
@@ -97,9 +98,9 @@ typedef struct hcclDeviceRuntime_v2 {
                 void* stream);
   int (*scale)(void* dst, const void* src, size_t count, int type, const void* scalar, void* stream);
   int (*divide)(void* buf, size_t count, int type, int divisor, void* stream);
-} hcclDeviceRuntime_v2;
+} hcclDeviceRuntime_v3;
 
-typedef const hcclDeviceRuntime_v2* (*hcclDeviceRuntimeGetFn)(int version);
+typedef const hcclDeviceRuntime_v3* (*hcclDeviceRuntimeGetFn)(int version);
 
 #ifdef __cplusplus
 }

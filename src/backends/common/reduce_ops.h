@@ -145,6 +145,9 @@ using Bf16Elem = NarrowElem<Bf16Cvt>;
 using E4m3Elem = NarrowElem<E4m3Cvt>;
 using E5m2Elem = NarrowElem<E5m2Cvt>;
 
+// Element types (hccl::DataType values 0 .. kNumKernelTypes - 1).
+inline constexpr int kNumKernelTypes = 12;
+
 // Calls f(Elem{}) for the element type of `type` (hccl::DataType value); false if invalid.
 template <class F>
 HCCL_FORCE_INLINE bool withElem(int type, F&& f) {

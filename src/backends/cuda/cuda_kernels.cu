@@ -1,6 +1,11 @@
 // The shared kernels (src/backends/common/device_kernels.h) compiled by nvcc, with the launcher
-// they expect: a triple-chevron launch on the caller's stream, sized from the current device.
+// they expect: a triple-chevron launch on the caller's stream, its grid capped at what the current
+// device runs at once (SMs times the kernel's occupancy, found when the kernels are preloaded).
 #include <cuda_runtime.h>
+
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "backends/common/device_kernels.h"
 #include "backends/cuda/cuda_kernels.h"
@@ -9,18 +14,39 @@ namespace hccl {
 namespace cuda {
 namespace {
 
-int smCount() {
-  int device = 0, count = 0;
+// Per (device, kernel): SMs and blocks per SM. Filled by preloadKernels on the API thread.
+struct Capacity {
+  int sm = 0;
+  int perSm = 0;
+};
+std::mutex gCapacityMutex;
+std::map<std::pair<int, const void*>, Capacity>& capacities() {
+  static auto* table = new std::map<std::pair<int, const void*>, Capacity>();
+  return *table;
+}
+
+template <class Kernel>
+Capacity capacityOf(Kernel kernel) {
+  int device = 0;
   cudaGetDevice(&device);
-  cudaDeviceGetAttribute(&count, cudaDevAttrMultiProcessorCount, device);
-  return count;
+  const auto key = std::make_pair(device, reinterpret_cast<const void*>(kernel));
+  std::lock_guard<std::mutex> lock(gCapacityMutex);
+  auto it = capacities().find(key);
+  if (it != capacities().end()) return it->second;
+  Capacity c;
+  cudaDeviceGetAttribute(&c.sm, cudaDevAttrMultiProcessorCount, device);
+  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&c.perSm, kernel, dev::kThreadsPerBlock, 0);
+  cudaGetLastError();
+  capacities().emplace(key, c);
+  return c;
 }
 
 struct Launcher {
   cudaStream_t stream;
   template <class Kernel, class... Args>
   void operator()(Kernel kernel, dev::LaunchShape shape, Args... args) const {
-    kernel<<<shape.blocks, shape.threads, 0, stream>>>(args...);
+    const Capacity c = capacityOf(kernel);
+    kernel<<<dev::cappedBlocks(shape, c.sm, c.perSm), shape.threads, 0, stream>>>(args...);
   }
 };
 
@@ -31,23 +57,48 @@ int launched(bool valid) {
 
 }  // namespace
 
+int preloadKernels() {
+  cudaError_t first = cudaSuccess;
+  dev::forEachKernel([&](auto kernel) {
+    cudaFuncAttributes attributes;
+    const cudaError_t e = cudaFuncGetAttributes(&attributes, kernel);  // loads its module now
+    if (e != cudaSuccess && first == cudaSuccess) first = e;
+    capacityOf(kernel);
+  });
+  cudaGetLastError();
+  return static_cast<int>(first);
+}
+
 int reduce(void* dst, void* dst2, const void* a, const void* b, size_t count, int type, int op,
            void* stream) {
   if (count == 0) return 0;
-  return launched(dev::launchReduce(Launcher{static_cast<cudaStream_t>(stream)}, smCount(), dst,
-                                    dst2, a, b, count, type, op));
+  return launched(dev::launchReduce(Launcher{static_cast<cudaStream_t>(stream)}, dst, dst2, a, b, count, type, op));
 }
 
 int scale(void* dst, const void* src, size_t count, int type, const void* scalar, void* stream) {
   if (count == 0) return 0;
-  return launched(dev::launchScale(Launcher{static_cast<cudaStream_t>(stream)}, smCount(), dst,
-                                   src, count, type, scalar));
+  return launched(dev::launchScale(Launcher{static_cast<cudaStream_t>(stream)}, dst, src, count, type, scalar));
 }
 
 int divide(void* buf, size_t count, int type, int divisor, void* stream) {
   if (count == 0) return 0;
-  return launched(dev::launchDivide(Launcher{static_cast<cudaStream_t>(stream)}, smCount(), buf,
-                                    count, type, divisor));
+  return launched(dev::launchDivide(Launcher{static_cast<cudaStream_t>(stream)}, buf, count, type, divisor));
+}
+
+int waitFlag(const void* flag, uint32_t value, const void* abort, void* stream) {
+  const dev::FlagWait w{static_cast<const volatile uint32_t*>(flag), value, static_cast<const volatile uint32_t*>(abort)};
+  dev::waitFlagKernel<<<1, 1, 0, static_cast<cudaStream_t>(stream)>>>(w);
+  return launched(true);
+}
+
+int waitValueKernel(void* word, uint32_t value, void* stream) {
+  dev::waitValueKernel<<<1, 1, 0, static_cast<cudaStream_t>(stream)>>>(static_cast<const volatile uint32_t*>(word), value);
+  return launched(true);
+}
+
+int writeValueKernel(void* word, uint32_t value, void* stream) {
+  dev::writeValueKernel<<<1, 1, 0, static_cast<cudaStream_t>(stream)>>>(static_cast<volatile uint32_t*>(word), value);
+  return launched(true);
 }
 
 }  // namespace cuda

@@ -1,6 +1,7 @@
 // The CUDA plugin: fills the device runtime table (src/backends/common/device_runtime.h) from the
 // CUDA runtime, linked statically, which itself opens libcuda.so.1 at run time. The stream memory
-// operations exist only in the driver API; they come from cudaGetDriverEntryPointByVersion.
+// operations exist only in the driver API; they come from cudaGetDriverEntryPointByVersion, and
+// where the driver lacks them, one-thread kernels do the same.
 #include <cuda.h>
 #include <cuda_runtime_api.h>
 
@@ -13,10 +14,8 @@ namespace {
 
 using WriteValue32Fn = CUresult (*)(CUstream, CUdeviceptr, cuuint32_t, unsigned int);
 using WaitValue32Fn = CUresult (*)(CUstream, CUdeviceptr, cuuint32_t, unsigned int);
-using PointerGetAttributeFn = CUresult (*)(void*, CUpointer_attribute, CUdeviceptr);
 WriteValue32Fn gWriteValue32 = nullptr;
 WaitValue32Fn gWaitValue32 = nullptr;
-PointerGetAttributeFn gPointerGetAttribute = nullptr;
 
 // Failures are reported by return code; the runtime's last-error slot is cleared so that the
 // application's next cudaGetLastError (PyTorch checks one after each kernel) does not see ours.
@@ -42,14 +41,11 @@ int init() {
   if (cudaGetDriverEntryPointByVersion("cuStreamWaitValue32", &fn, 12000, cudaEnableDefault, &found) ==
           cudaSuccess && found == cudaDriverEntryPointSuccess)
     gWaitValue32 = reinterpret_cast<WaitValue32Fn>(fn);
-  if (cudaGetDriverEntryPointByVersion("cuPointerGetAttribute", &fn, 12000, cudaEnableDefault, &found) ==
-          cudaSuccess && found == cudaDriverEntryPointSuccess)
-    gPointerGetAttribute = reinterpret_cast<PointerGetAttributeFn>(fn);
   return 0;
 }
 
 const char* errorText(int code) {
-  if (code >= kDriverErrorBase) return "CUDA driver error (stream memory operation or pointer attribute)";
+  if (code >= kDriverErrorBase) return "CUDA driver error (stream memory operation)";
   return cudaGetErrorString(static_cast<cudaError_t>(code));
 }
 
@@ -67,10 +63,6 @@ int hostAlloc(void** ptr, size_t bytes) {
   return rc(cudaHostAlloc(ptr, bytes, cudaHostAllocMapped | cudaHostAllocPortable));
 }
 int hostFree(void* ptr) { return rc(cudaFreeHost(ptr)); }
-int hostRegister(void* ptr, size_t bytes) {
-  return rc(cudaHostRegister(ptr, bytes, cudaHostRegisterMapped | cudaHostRegisterPortable));
-}
-int hostUnregister(void* ptr) { return rc(cudaHostUnregister(ptr)); }
 int hostDevicePointer(void** devicePtr, void* hostPtr) {
   return rc(cudaHostGetDevicePointer(devicePtr, hostPtr, 0));
 }
@@ -83,21 +75,6 @@ int pointerDevice(int* device, const void* ptr) {
     return 0;
   }
   *device = attr.type == cudaMemoryTypeDevice || attr.type == cudaMemoryTypeManaged ? attr.device : -1;
-  return 0;
-}
-
-int memRange(void** base, size_t* bytes, uint64_t* bufferId, const void* ptr) {
-  cudaPointerAttributes attr;
-  if (cudaPointerGetAttributes(&attr, ptr) != cudaSuccess) return rc(cudaErrorInvalidValue);
-  if (attr.type != cudaMemoryTypeDevice) return rc(cudaErrorInvalidValue);  // no IPC for the rest
-  if (gPointerGetAttribute == nullptr) return rc(cudaErrorNotSupported);
-  const auto p = reinterpret_cast<CUdeviceptr>(ptr);
-  CUdeviceptr start = 0;
-  CUresult r = gPointerGetAttribute(&start, CU_POINTER_ATTRIBUTE_RANGE_START_ADDR, p);
-  if (r == CUDA_SUCCESS) r = gPointerGetAttribute(bytes, CU_POINTER_ATTRIBUTE_RANGE_SIZE, p);
-  if (r == CUDA_SUCCESS) r = gPointerGetAttribute(bufferId, CU_POINTER_ATTRIBUTE_BUFFER_ID, p);
-  if (r != CUDA_SUCCESS) return kDriverErrorBase + static_cast<int>(r);
-  *base = reinterpret_cast<void*>(start);
   return 0;
 }
 
@@ -132,30 +109,24 @@ int eventDestroy(void* event) { return rc(cudaEventDestroy(static_cast<cudaEvent
 int eventRecord(void* event, void* stream) {
   return rc(cudaEventRecord(static_cast<cudaEvent_t>(event), st(stream)));
 }
-int eventQuery(void* event) {
-  cudaError_t e = cudaEventQuery(static_cast<cudaEvent_t>(event));
-  if (e == cudaSuccess) return 0;
-  if (e == cudaErrorNotReady) return 1;
-  return -rc(e);
-}
-int eventSynchronize(void* event) { return rc(cudaEventSynchronize(static_cast<cudaEvent_t>(event))); }
 
 int streamMemOpsSupported(int* supported, int) {
   *supported = gWriteValue32 != nullptr && gWaitValue32 != nullptr;
   return 0;
 }
 int streamWriteValue32(void* stream, void* word, uint32_t value) {
+  if (gWriteValue32 == nullptr) return hccl::cuda::writeValueKernel(word, value, stream);
   CUresult r = gWriteValue32(static_cast<CUstream>(stream), reinterpret_cast<CUdeviceptr>(word),
                              value, CU_STREAM_WRITE_VALUE_DEFAULT);
+  if (r == CUDA_ERROR_NOT_SUPPORTED) return hccl::cuda::writeValueKernel(word, value, stream);
   return r == CUDA_SUCCESS ? 0 : kDriverErrorBase + static_cast<int>(r);
 }
 int streamWaitValue32(void* stream, void* word, uint32_t value) {
+  if (gWaitValue32 == nullptr) return hccl::cuda::waitValueKernel(word, value, stream);
   CUresult r = gWaitValue32(static_cast<CUstream>(stream), reinterpret_cast<CUdeviceptr>(word),
                             value, CU_STREAM_WAIT_VALUE_GEQ);
+  if (r == CUDA_ERROR_NOT_SUPPORTED) return hccl::cuda::waitValueKernel(word, value, stream);
   return r == CUDA_SUCCESS ? 0 : kDriverErrorBase + static_cast<int>(r);
-}
-int launchHostFunc(void* stream, void (*fn)(void*), void* arg) {
-  return rc(cudaLaunchHostFunc(st(stream), fn, arg));
 }
 
 int ipcGetHandle(void* handle, void* devicePtr) {
@@ -178,20 +149,19 @@ int enablePeerAccess(int peerDevice) {
   return 0;
 }
 
-const hcclDeviceRuntime_v2 kTable = {
+const hcclDeviceRuntime_v3 kTable = {
     HCCL_DEVICE_RUNTIME_VERSION, hcclDeviceKindCuda, "cuda", init, errorText,
-    deviceCount, getDevice, setDevice, pciBusId, multiProcessorCount,
-    deviceAlloc, deviceFree, hostAlloc, hostFree, hostRegister, hostUnregister, hostDevicePointer,
-    pointerDevice, memRange, copyAsync,
+    deviceCount, getDevice, setDevice, pciBusId, multiProcessorCount, hccl::cuda::preloadKernels,
+    deviceAlloc, deviceFree, hostAlloc, hostFree, hostDevicePointer, pointerDevice, copyAsync,
     streamCreate, streamDestroy, streamSynchronize, streamWaitEvent, streamIsCapturing,
-    eventCreate, eventDestroy, eventRecord, eventQuery, eventSynchronize,
-    streamMemOpsSupported, streamWriteValue32, streamWaitValue32, launchHostFunc,
+    eventCreate, eventDestroy, eventRecord,
+    streamMemOpsSupported, streamWriteValue32, streamWaitValue32, hccl::cuda::waitFlag,
     ipcGetHandle, ipcOpenHandle, ipcCloseHandle, enablePeerAccess,
     hccl::cuda::reduce, hccl::cuda::scale, hccl::cuda::divide};
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v2* hcclDeviceRuntimeGet(
+extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v3* hcclDeviceRuntimeGet(
     int version) {
   return version == HCCL_DEVICE_RUNTIME_VERSION ? &kTable : nullptr;
 }

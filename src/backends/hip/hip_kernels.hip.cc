@@ -1,7 +1,12 @@
 // The shared kernels (src/backends/common/device_kernels.h) compiled by hipcc, with the launcher
-// they expect: a triple-chevron launch on the caller's stream, sized from the current device's
-// compute units. Only hipcc compiles this file (CMakeLists.txt), with -ffp-contract=off.
+// they expect: a triple-chevron launch on the caller's stream, its grid capped at what the current
+// device runs at once (compute units times the kernel's occupancy, found when the kernels are
+// preloaded). Only hipcc compiles this file (CMakeLists.txt), with -ffp-contract=off.
 #include <hip/hip_runtime.h>
+
+#include <map>
+#include <mutex>
+#include <utility>
 
 #include "backends/common/device_kernels.h"
 #include "backends/hip/hip_kernels.h"
@@ -10,18 +15,39 @@ namespace hccl {
 namespace hip {
 namespace {
 
-int computeUnitCount() {
-  int device = 0, count = 0;
+// Per (device, kernel): compute units and blocks per unit. Filled by preloadKernels.
+struct Capacity {
+  int units = 0;
+  int perUnit = 0;
+};
+std::mutex gCapacityMutex;
+std::map<std::pair<int, const void*>, Capacity>& capacities() {
+  static auto* table = new std::map<std::pair<int, const void*>, Capacity>();
+  return *table;
+}
+
+template <class Kernel>
+Capacity capacityOf(Kernel kernel) {
+  int device = 0;
   (void)hipGetDevice(&device);
-  (void)hipDeviceGetAttribute(&count, hipDeviceAttributeMultiprocessorCount, device);
-  return count;
+  const auto key = std::make_pair(device, reinterpret_cast<const void*>(kernel));
+  std::lock_guard<std::mutex> lock(gCapacityMutex);
+  auto it = capacities().find(key);
+  if (it != capacities().end()) return it->second;
+  Capacity c;
+  (void)hipDeviceGetAttribute(&c.units, hipDeviceAttributeMultiprocessorCount, device);
+  (void)hipOccupancyMaxActiveBlocksPerMultiprocessor(&c.perUnit, kernel, dev::kThreadsPerBlock, 0);
+  (void)hipGetLastError();
+  capacities().emplace(key, c);
+  return c;
 }
 
 struct Launcher {
   hipStream_t stream;
   template <class Kernel, class... Args>
   void operator()(Kernel kernel, dev::LaunchShape shape, Args... args) const {
-    kernel<<<shape.blocks, shape.threads, 0, stream>>>(args...);
+    const Capacity c = capacityOf(kernel);
+    kernel<<<dev::cappedBlocks(shape, c.units, c.perUnit), shape.threads, 0, stream>>>(args...);
   }
 };
 
@@ -32,23 +58,38 @@ int launched(bool valid) {
 
 }  // namespace
 
+int preloadKernels() {
+  hipError_t first = hipSuccess;
+  dev::forEachKernel([&](auto kernel) {
+    hipFuncAttributes attributes;
+    const hipError_t e = hipFuncGetAttributes(&attributes, reinterpret_cast<const void*>(kernel));
+    if (e != hipSuccess && first == hipSuccess) first = e;
+    capacityOf(kernel);
+  });
+  (void)hipGetLastError();
+  return static_cast<int>(first);
+}
+
 int reduce(void* dst, void* dst2, const void* a, const void* b, size_t count, int type, int op,
            void* stream) {
   if (count == 0) return 0;
-  return launched(dev::launchReduce(Launcher{static_cast<hipStream_t>(stream)}, computeUnitCount(),
-                                    dst, dst2, a, b, count, type, op));
+  return launched(dev::launchReduce(Launcher{static_cast<hipStream_t>(stream)}, dst, dst2, a, b, count, type, op));
 }
 
 int scale(void* dst, const void* src, size_t count, int type, const void* scalar, void* stream) {
   if (count == 0) return 0;
-  return launched(dev::launchScale(Launcher{static_cast<hipStream_t>(stream)}, computeUnitCount(),
-                                   dst, src, count, type, scalar));
+  return launched(dev::launchScale(Launcher{static_cast<hipStream_t>(stream)}, dst, src, count, type, scalar));
 }
 
 int divide(void* buf, size_t count, int type, int divisor, void* stream) {
   if (count == 0) return 0;
-  return launched(dev::launchDivide(Launcher{static_cast<hipStream_t>(stream)}, computeUnitCount(),
-                                    buf, count, type, divisor));
+  return launched(dev::launchDivide(Launcher{static_cast<hipStream_t>(stream)}, buf, count, type, divisor));
+}
+
+int waitFlag(const void* flag, uint32_t value, const void* abort, void* stream) {
+  const dev::FlagWait w{static_cast<const volatile uint32_t*>(flag), value, static_cast<const volatile uint32_t*>(abort)};
+  dev::waitFlagKernel<<<1, 1, 0, static_cast<hipStream_t>(stream)>>>(w);
+  return launched(true);
 }
 
 }  // namespace hip

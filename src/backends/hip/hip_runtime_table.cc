@@ -3,6 +3,7 @@
 // compiler against HIP's headers; the kernels come from hip_kernels.hip.cc, compiled by hipcc.
 #include <hip/hip_runtime_api.h>
 
+#include <cstdlib>
 #include <cstring>
 
 #include "backends/common/device_runtime.h"
@@ -19,7 +20,11 @@ int rc(hipError_t e) {
 hipStream_t st(void* s) { return static_cast<hipStream_t>(s); }
 hipEvent_t ev(void* e) { return static_cast<hipEvent_t>(e); }
 
+// HIP's stream waits are a blit kernel on a hardware queue shared with other streams unless
+// GPU_STREAMOPS_CP_WAIT=1, when the command processor waits instead (docs/hip.md). It only takes
+// effect if set before the HIP runtime starts: when hccl is first to start it, hccl sets it.
 int init() {
+  setenv("GPU_STREAMOPS_CP_WAIT", "1", 0);
   int count = 0;
   hipError_t e = hipGetDeviceCount(&count);
   if (e != hipSuccess) return rc(e);
@@ -44,10 +49,6 @@ int hostAlloc(void** ptr, size_t bytes) {
   return rc(hipHostMalloc(ptr, bytes, hipHostMallocMapped | hipHostMallocPortable | hipHostMallocCoherent));
 }
 int hostFree(void* ptr) { return rc(hipHostFree(ptr)); }
-int hostRegister(void* ptr, size_t bytes) {
-  return rc(hipHostRegister(ptr, bytes, hipHostRegisterMapped | hipHostRegisterPortable));
-}
-int hostUnregister(void* ptr) { return rc(hipHostUnregister(ptr)); }
 int hostDevicePointer(void** devicePtr, void* hostPtr) {
   return rc(hipHostGetDevicePointer(devicePtr, hostPtr, 0));
 }
@@ -66,18 +67,6 @@ int pointerDevice(int* device, const void* ptr) {
 #endif
   *device = onDevice ? attr.device : -1;
   return 0;
-}
-
-int memRange(void** base, size_t* bytes, uint64_t* bufferId, const void* ptr) {
-  int device = -1;
-  pointerDevice(&device, ptr);
-  if (device < 0) return rc(hipErrorInvalidValue);
-  hipDeviceptr_t start = nullptr;
-  hipError_t e = hipMemGetAddressRange(&start, bytes, const_cast<void*>(ptr));
-  if (e == hipSuccess)
-    e = hipPointerGetAttribute(bufferId, HIP_POINTER_ATTRIBUTE_BUFFER_ID, const_cast<void*>(ptr));
-  *base = start;
-  return rc(e);
 }
 
 int copyAsync(void* dst, const void* src, size_t bytes, void* stream) {
@@ -107,13 +96,6 @@ int eventCreate(void** event) {
 }
 int eventDestroy(void* event) { return rc(hipEventDestroy(ev(event))); }
 int eventRecord(void* event, void* stream) { return rc(hipEventRecord(ev(event), st(stream))); }
-int eventQuery(void* event) {
-  hipError_t e = hipEventQuery(ev(event));
-  if (e == hipSuccess) return 0;
-  if (e == hipErrorNotReady) return 1;
-  return -rc(e);
-}
-int eventSynchronize(void* event) { return rc(hipEventSynchronize(ev(event))); }
 
 int streamMemOpsSupported(int* supported, int device) {
   return rc(hipDeviceGetAttribute(supported, hipDeviceAttributeCanUseStreamWaitValue, device));
@@ -125,24 +107,6 @@ int streamWriteValue32(void* stream, void* word, uint32_t value) {
 // the two agree while the gate's sequence stays below 2^31.
 int streamWaitValue32(void* stream, void* word, uint32_t value) {
   return rc(hipStreamWaitValue32(st(stream), word, value, hipStreamWaitValueGte, 0xFFFFFFFFu));
-}
-
-// ROCm 5 declares hipLaunchHostFunc but does not export it; a stream callback blocks the stream
-// the same way, so fn and arg travel to it in a box the callback frees.
-struct HostCall {
-  void (*fn)(void*);
-  void* arg;
-};
-void runHostCall(hipStream_t, hipError_t, void* box) {
-  HostCall call = *static_cast<HostCall*>(box);
-  delete static_cast<HostCall*>(box);
-  call.fn(call.arg);
-}
-int launchHostFunc(void* stream, void (*fn)(void*), void* arg) {
-  auto* box = new HostCall{fn, arg};
-  hipError_t e = hipStreamAddCallback(st(stream), runHostCall, box, 0);
-  if (e != hipSuccess) delete box;
-  return rc(e);
 }
 
 int ipcGetHandle(void* handle, void* devicePtr) {
@@ -165,20 +129,19 @@ int enablePeerAccess(int peerDevice) {
   return 0;
 }
 
-const hcclDeviceRuntime_v2 kTable = {
+const hcclDeviceRuntime_v3 kTable = {
     HCCL_DEVICE_RUNTIME_VERSION, hcclDeviceKindHip, "hip", init, errorText,
-    deviceCount, getDevice, setDevice, pciBusId, multiProcessorCount,
-    deviceAlloc, deviceFree, hostAlloc, hostFree, hostRegister, hostUnregister, hostDevicePointer,
-    pointerDevice, memRange, copyAsync,
+    deviceCount, getDevice, setDevice, pciBusId, multiProcessorCount, hccl::hip::preloadKernels,
+    deviceAlloc, deviceFree, hostAlloc, hostFree, hostDevicePointer, pointerDevice, copyAsync,
     streamCreate, streamDestroy, streamSynchronize, streamWaitEvent, streamIsCapturing,
-    eventCreate, eventDestroy, eventRecord, eventQuery, eventSynchronize,
-    streamMemOpsSupported, streamWriteValue32, streamWaitValue32, launchHostFunc,
+    eventCreate, eventDestroy, eventRecord,
+    streamMemOpsSupported, streamWriteValue32, streamWaitValue32, hccl::hip::waitFlag,
     ipcGetHandle, ipcOpenHandle, ipcCloseHandle, enablePeerAccess,
     hccl::hip::reduce, hccl::hip::scale, hccl::hip::divide};
 
 }  // namespace
 
-extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v2* hcclDeviceRuntimeGet(
+extern "C" __attribute__((visibility("default"))) const hcclDeviceRuntime_v3* hcclDeviceRuntimeGet(
     int version) {
   return version == HCCL_DEVICE_RUNTIME_VERSION ? &kTable : nullptr;
 }

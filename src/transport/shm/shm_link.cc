@@ -49,65 +49,28 @@ Status ShmLink::finish(Deadline deadline) {
 }
 
 Status ShmLink::write(const void* data, size_t bytes, size_t* done) {
-  const size_t cap = tx_.capacity();
-  if (txHead_ - txTailSeen_ + bytes > cap) txTailSeen_ = tx_.header()->tail.load(std::memory_order_acquire);
-  const size_t n = std::min(bytes, cap - static_cast<size_t>(txHead_ - txTailSeen_));
-  const size_t offset = static_cast<size_t>(txHead_ % cap);
-  const size_t first = std::min(n, cap - offset);
+  ShmRingHeader* h = tx_.header();
+  size_t cap = tx_.capacity();
+  if (txHead_ - txTailSeen_ + bytes > cap) txTailSeen_ = h->tail.load(std::memory_order_acquire);
+  size_t space = cap - static_cast<size_t>(txHead_ - txTailSeen_);
+  size_t n = std::min(bytes, space);
+  size_t offset = static_cast<size_t>(txHead_ % cap);
+  size_t first = std::min(n, cap - offset);
   memcpy(tx_.data() + offset, data, first);
   if (n > first) memcpy(tx_.data(), static_cast<const char*>(data) + first, n - first);
   txHead_ += n;
-  publishHead();
+  if (n > 0) h->head.store(txHead_, std::memory_order_release);
   *done = n;
   return Status::Success;
 }
 
-void ShmLink::addSpan(std::deque<Span>& spans, uint64_t begin, size_t bytes) {
-  if (!spans.empty() && spans.back().end == begin) spans.back().end += bytes;
-  else spans.push_back({begin, begin + bytes});
-}
-
-void ShmLink::trimSpans(std::deque<Span>& spans, size_t bytes) {
-  while (bytes > 0 && !spans.empty()) {
-    Span& s = spans.front();
-    const uint64_t n = std::min<uint64_t>(bytes, s.end - s.begin);
-    s.begin += n;
-    bytes -= n;
-    if (s.begin == s.end) spans.pop_front();
-  }
-}
-
-Status ShmLink::reserve(size_t maxBytes, void** at, size_t* avail) {
-  const size_t cap = tx_.capacity();
-  if (txHead_ - txTailSeen_ + maxBytes > cap) txTailSeen_ = tx_.header()->tail.load(std::memory_order_acquire);
-  const size_t offset = static_cast<size_t>(txHead_ % cap);
-  const size_t n = std::min({maxBytes, cap - static_cast<size_t>(txHead_ - txTailSeen_), cap - offset});
-  *avail = n;
-  if (n == 0) return Status::Success;
-  *at = tx_.data() + offset;
-  addSpan(unfilled_, txHead_, n);
-  txHead_ += n;
-  return Status::Success;
-}
-
-void ShmLink::filled(size_t bytes) {
-  trimSpans(unfilled_, bytes);
-  publishHead();
-}
-
-void ShmLink::publishHead() {
-  const uint64_t visible = unfilled_.empty() ? txHead_ : unfilled_.front().begin;
-  if (visible == txPublished_) return;
-  txPublished_ = visible;
-  tx_.header()->head.store(visible, std::memory_order_release);
-}
-
 Status ShmLink::read(void* dst, size_t bytes, size_t* done) {
-  const size_t cap = rx_.capacity();
-  if (rxHeadSeen_ - rxRead_ < bytes) rxHeadSeen_ = rx_.header()->head.load(std::memory_order_acquire);
-  const size_t n = std::min(bytes, static_cast<size_t>(rxHeadSeen_ - rxRead_));
-  const size_t offset = static_cast<size_t>(rxRead_ % cap);
-  const size_t first = std::min(n, cap - offset);
+  ShmRingHeader* h = rx_.header();
+  size_t cap = rx_.capacity();
+  if (rxHeadSeen_ - rxTail_ < bytes) rxHeadSeen_ = h->head.load(std::memory_order_acquire);
+  size_t n = std::min(bytes, static_cast<size_t>(rxHeadSeen_ - rxTail_));
+  size_t offset = static_cast<size_t>(rxTail_ % cap);
+  size_t first = std::min(n, cap - offset);
   memcpy(dst, rx_.data() + offset, first);
   if (n > first) memcpy(static_cast<char*>(dst) + first, rx_.data(), n - first);
   if (n > 0) consume(n);
@@ -116,10 +79,11 @@ Status ShmLink::read(void* dst, size_t bytes, size_t* done) {
 }
 
 Status ShmLink::peek(size_t minBytes, size_t maxBytes, const void** data, size_t* avail) {
-  const size_t cap = rx_.capacity();
-  if (rxHeadSeen_ - rxRead_ < maxBytes) rxHeadSeen_ = rx_.header()->head.load(std::memory_order_acquire);
-  const size_t offset = static_cast<size_t>(rxRead_ % cap);
-  const size_t contiguous = std::min(static_cast<size_t>(rxHeadSeen_ - rxRead_), cap - offset);
+  size_t cap = rx_.capacity();
+  if (rxHeadSeen_ - rxTail_ < maxBytes)
+    rxHeadSeen_ = rx_.header()->head.load(std::memory_order_acquire);
+  size_t offset = static_cast<size_t>(rxTail_ % cap);
+  size_t contiguous = std::min(static_cast<size_t>(rxHeadSeen_ - rxTail_), cap - offset);
   if (contiguous < minBytes) {
     *avail = 0;
     return Status::Success;
@@ -130,32 +94,8 @@ Status ShmLink::peek(size_t minBytes, size_t maxBytes, const void** data, size_t
 }
 
 void ShmLink::consume(size_t bytes) {
-  rxRead_ += bytes;
-  publishTail();
-}
-
-Status ShmLink::take(size_t maxBytes, const void** at, size_t* avail) {
-  HCCL_TRY(peek(1, maxBytes, at, avail));
-  if (*avail == 0) return Status::Success;
-  addSpan(held_, rxRead_, *avail);
-  rxRead_ += *avail;
-  return Status::Success;
-}
-
-void ShmLink::release(size_t bytes) {
-  trimSpans(held_, bytes);
-  publishTail();
-}
-
-void ShmLink::publishTail() {
-  const uint64_t reusable = held_.empty() ? rxRead_ : held_.front().begin;
-  if (reusable == rxReleased_) return;
-  rxReleased_ = reusable;
-  rx_.header()->tail.store(reusable, std::memory_order_release);
-}
-
-std::vector<Link::Region> ShmLink::windowRegions() const {
-  return {{rx_.data(), rx_.capacity()}, {tx_.data(), tx_.capacity()}};
+  rxTail_ += bytes;
+  rx_.header()->tail.store(rxTail_, std::memory_order_release);
 }
 
 Status ShmLink::checkAlive() {

@@ -2,7 +2,6 @@
 // that set it up stays open only to learn when the peer dies.
 #pragma once
 
-#include <deque>
 #include <memory>
 
 #include "transport/shm/shm_ring.h"
@@ -30,33 +29,14 @@ class ShmLink final : public Link {
   void shutdown() override { control_.shutdown(); }
   int waitFd() const override { return -1; }
 
-  // Both rings are windows: a GPU's DMA engine can write the peer's ring and read ours.
-  std::vector<Region> windowRegions() const override;
-  Status reserve(size_t maxBytes, void** at, size_t* avail) override;
-  void filled(size_t bytes) override;
-  Status take(size_t maxBytes, const void** at, size_t* avail) override;
-  void release(size_t bytes) override;
-
  private:
-  struct Span {  // a range of stream positions
-    uint64_t begin, end;
-  };
   ShmLink() = default;
-  // Spans in stream order: append `bytes` at `begin` (merged with the last when adjacent), or
-  // drop the oldest `bytes`.
-  static void addSpan(std::deque<Span>& spans, uint64_t begin, size_t bytes);
-  static void trimSpans(std::deque<Span>& spans, size_t bytes);
-  void publishHead();
-  void publishTail();
 
   Socket control_;
   ShmRing rx_;  // ours: the peer writes, we read
   ShmRing tx_;  // the peer's: we write, it reads
   uint64_t txHead_ = 0, txTailSeen_ = 0;  // cached counters avoid touching the peer's line
-  uint64_t rxRead_ = 0, rxHeadSeen_ = 0;
-  uint64_t txPublished_ = 0, rxReleased_ = 0;
-  std::deque<Span> unfilled_;  // reserved, not filled yet: the peer sees the ring up to the first
-  std::deque<Span> held_;      // taken, not released yet: the peer may reuse up to the first
+  uint64_t rxTail_ = 0, rxHeadSeen_ = 0;
 };
 
 }  // namespace hccl
