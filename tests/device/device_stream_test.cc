@@ -154,14 +154,52 @@ TEST(DeviceStream, OneRankCallsRunOnTheStreamEvenUnderCapture) {
   }, fakeOptions()));
 }
 
+// A free on another thread while a collective's stream waits for a peer that comes 300 ms later:
+// the free waits for the device to go idle (holding the driver's lock, in the fake's
+// HCCL_FAKEDEV_FREE_LOCK mode, as cudaFree may), so nothing that releases the stream may need
+// that lock. Staged (the host runs the round) and device to device (flag barriers).
+TEST(DeviceStream, FreeOnAnotherThreadWhileACollectiveWaits) {
+  for (const char* direct : {"0", "1"}) {
+    SCOPED_TRACE(std::string("HCCL_DEVICE_DIRECT=") + direct);
+    mp::Options o = fakeOptions();
+    o.timeoutSec = 60;
+    o.env.push_back({"HCCL_DEVICE_DIRECT", direct});
+    MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
+      const hcclDeviceRuntime_v3& rt = testdev::rt();
+      void* stream = nullptr;
+      ASSERT_EQ(rt.streamCreate(&stream), 0);
+      const size_t n = 50000;
+      std::vector<float> ones(n, 1.0f);
+      testdev::Buffer buf(n * 4);
+      buf.upload(ones.data(), stream);
+      void* spare = nullptr;
+      ASSERT_EQ(rt.deviceAlloc(&spare, 4096), 0);
+      if (r.rank == 1) usleep(300 * 1000);
+      MP_ASSERT_OK(ncclAllReduce(buf.data(), buf.data(), n, ncclFloat32, ncclSum, r.comm,
+                                 static_cast<cudaStream_t>(stream)));
+      std::thread freer([&] { EXPECT_EQ(rt.deviceFree(spare), 0); });
+      freer.join();
+      std::vector<char> out = buf.download(stream);
+      float v = 0;
+      for (size_t i = 0; i < n; i += 997) {
+        memcpy(&v, out.data() + 4 * i, 4);
+        ASSERT_EQ(v, 2.0f) << i;
+      }
+      rt.streamDestroy(stream);
+    }, o));
+  }
+}
+
 // ncclCommInitAll puts rank r on devlist[r], as NCCL does, and refuses a device that does not
 // exist; the ranks of one process then run a grouped AllReduce, each on its own device and stream,
-// device to device through each other's pointers (no IPC handle, peer access instead).
-TEST(DeviceComm, InitAllPlacesRanksOnTheirDevices) {
+// device to device through each other's pointers (no IPC handle, peer access instead), or staged
+// (one thread then emits both ranks' steps, interleaved).
+void initAllOnTwoDevices(const char* direct) {
   mp::Options o = fakeOptions();
   o.initComm = false;
   o.env.push_back({"HCCL_FAKEDEV_COUNT", "2"});
-  MP_EXPECT_RUN(mp::run(1, [](mp::Rank&) {
+  o.env.push_back({"HCCL_DEVICE_DIRECT", direct});
+  MP_EXPECT_RUN(mp::run(1, [direct](mp::Rank&) {
     const hcclDeviceRuntime_v3& rt = testdev::rt();
     ncclComm_t comms[2] = {};
     const int wrong[2] = {0, 5};
@@ -197,13 +235,16 @@ TEST(DeviceComm, InitAllPlacesRanksOnTheirDevices) {
       }
     }
     EXPECT_EQ(testdev::ipcOpens(), 0);
-    EXPECT_GT(testdev::peerAccesses(), 0);
+    EXPECT_EQ(testdev::peerAccesses() > 0, direct[0] == '1');
     for (int r = 0; r < 2; ++r) {
       MP_EXPECT_OK(ncclCommDestroy(comms[r]));
       rt.streamDestroy(streams[r]);
     }
   }, o));
 }
+
+TEST(DeviceComm, InitAllPlacesRanksOnTheirDevices) { initAllOnTwoDevices("1"); }
+TEST(DeviceComm, InitAllRanksStagedFromOneThread) { initAllOnTwoDevices("0"); }
 
 std::string readAll(const std::string& path) {
   std::ifstream f(path);
