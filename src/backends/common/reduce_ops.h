@@ -2,7 +2,8 @@
 // (the fake device runtime and the kernel unit test run it on the CPU). Every function computes
 // bit for bit what the host backend's kernels compute (src/backends/host/host_kernels.h states
 // the contract): integers wrap, narrow floats widen to float and round back once through
-// float_convert.h (bfloat16 products in double), Max/Min ignore a NaN and order -0 < +0.
+// float_convert.h, or the GPU's conversion instructions with its bits (device_convert.h;
+// bfloat16 products in double), Max/Min ignore a NaN and order -0 < +0.
 // Kernels built from these must not contract a*b+c into an FMA (nvcc --fmad=false,
 // hipcc -ffp-contract=off): the host never fuses.
 #pragma once
@@ -10,6 +11,7 @@
 #include <cstdint>
 #include <type_traits>
 
+#include "backends/common/device_convert.h"
 #include "backends/common/float_convert.h"
 #include "backends/common/float_order.h"
 
@@ -91,7 +93,7 @@ struct NarrowElem {
   static HCCL_DEV_FN U sum(U a, U b) { return C::narrow(C::widen(a) + C::widen(b)); }
   static HCCL_DEV_FN U prod(U a, U b) {
     if constexpr (C::kProdInDouble)
-      return cvt::doubleToBf16(static_cast<double>(C::widen(a)) * static_cast<double>(C::widen(b)));
+      return devcvt::doubleToBf16(static_cast<double>(C::widen(a)) * static_cast<double>(C::widen(b)));
     else return C::narrow(C::widen(a) * C::widen(b));
   }
   static HCCL_DEV_FN U max(U a, U b) { return Pick::template pick<true>(a, b); }
@@ -106,29 +108,29 @@ struct HalfCvt {
   using U = uint16_t;
   static constexpr U kNaNAbove = 0x7C00, kNaN = cvt::kHalfNaN;
   static constexpr bool kProdInDouble = false;
-  static HCCL_DEV_FN float widen(U v) { return cvt::halfToFloat(v); }
-  static HCCL_DEV_FN U narrow(float f) { return cvt::floatToHalf(f); }
+  static HCCL_DEV_FN float widen(U v) { return devcvt::halfToFloat(v); }
+  static HCCL_DEV_FN U narrow(float f) { return devcvt::floatToHalf(f); }
 };
 struct Bf16Cvt {
   using U = uint16_t;
   static constexpr U kNaNAbove = 0x7F80, kNaN = cvt::kBf16NaN;
   static constexpr bool kProdInDouble = true;
-  static HCCL_DEV_FN float widen(U v) { return cvt::bf16ToFloat(v); }
-  static HCCL_DEV_FN U narrow(float f) { return cvt::floatToBf16(f); }
+  static HCCL_DEV_FN float widen(U v) { return devcvt::bf16ToFloat(v); }
+  static HCCL_DEV_FN U narrow(float f) { return devcvt::floatToBf16(f); }
 };
 struct E4m3Cvt {
   using U = uint8_t;
   static constexpr U kNaNAbove = 0x7E, kNaN = cvt::kFp8NaN;
   static constexpr bool kProdInDouble = false;
-  static HCCL_DEV_FN float widen(U v) { return cvt::fp8e4m3ToFloat(v); }
-  static HCCL_DEV_FN U narrow(float f) { return cvt::floatToFp8e4m3(f); }
+  static HCCL_DEV_FN float widen(U v) { return devcvt::fp8e4m3ToFloat(v); }
+  static HCCL_DEV_FN U narrow(float f) { return devcvt::floatToFp8e4m3(f); }
 };
 struct E5m2Cvt {
   using U = uint8_t;
   static constexpr U kNaNAbove = 0x7C, kNaN = cvt::kFp8NaN;
   static constexpr bool kProdInDouble = false;
-  static HCCL_DEV_FN float widen(U v) { return cvt::fp8e5m2ToFloat(v); }
-  static HCCL_DEV_FN U narrow(float f) { return cvt::floatToFp8e5m2(f); }
+  static HCCL_DEV_FN float widen(U v) { return devcvt::fp8e5m2ToFloat(v); }
+  static HCCL_DEV_FN U narrow(float f) { return devcvt::floatToFp8e5m2(f); }
 };
 
 using Int8Elem = IntElem<uint8_t, true>;
