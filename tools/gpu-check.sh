@@ -1,135 +1,228 @@
 #!/usr/bin/env bash
-# gpu-check.sh: on a machine with an NVIDIA GPU, build hccl with its CUDA backend and run every
-# GPU check in one go, then print a short table.
-#   - GoogleTest GPU suite: kernels bit for bit against the host backend; every collective x
-#     datatype x op with 2 and 4 ranks on one GPU, and 2 GPU ranks + 2 CPU ranks; sends and
-#     receives by DMA through the shared-memory rings
-#   - the device path on the fake runtime (what CI runs), for comparison
-#   - PyTorch (torch.distributed "nccl" with LD_PRELOAD=libnccl.so.2): 2 processes on one GPU
-#   - kernel bandwidth per datatype vs device-to-device copy bandwidth (same run)
-#   - hccl-perf on GPU buffers: every collective x datatype x op checked (all-GPU and mixed);
-#     all_reduce with 2 ranks on one GPU at 256 MiB (target busbw >= 480 GB/s) and at 8 bytes;
-#     sendrecv between a GPU rank and a CPU rank vs pinned copy bandwidth (target >= 80%), by
-#     DMA into the shared-memory rings and through pinned staging
-#   - 8-byte all_reduce latency on one rank under PyTorch: hccl vs NVIDIA NCCL
-# The summary also goes to $OUT/gpu-check.md (or $build/gpu-check.md) for bench/RESULTS.md.
-# usage: tools/gpu-check.sh [build-dir]   (default: build-gpu next to the sources)
-# Without a GPU it says so and exits 0 after building.
+# gpu-check.sh: hccl on a real NVIDIA GPU, in stages that each fit a short device session.
+#
+#   tools/gpu-check.sh kit [DIR]                 on the build machine: build what the checks run and
+#                                                put it, stripped, in DIR (default gpu-kit); carry it
+#   tools/gpu-check.sh [--kit DIR] [--fake] STAGE...   run stages in order (all = every stage)
+#
+# Stages, each bounded as a whole (a step that would outrun its stage is listed NOT RUN):
+#   smoke  (< 3 min)  what most likely hangs: hccl-perf all_reduce with 2 ranks on one GPU, then
+#                     PyTorch with LD_PRELOAD, 2 processes on one GPU, under default settings,
+#                     CUDA_MODULE_LOADING=EAGER and CUDA_DEVICE_MAX_CONNECTIONS=1 (60 s each)
+#   gtest  (< 8 min)  the GPU suites: kernels bit for bit against the host backend (hardware fp8/
+#                     half/bf16 conversions included), every collective x type x op on 1, 2 and 4
+#                     ranks of one GPU, mixed GPU and CPU ranks, the IPC path; then the IPC and
+#                     staged tests again with CUDA_DEVICE_MAX_CONNECTIONS=1
+#   perf   (< 8 min)  kernel bandwidth vs device copy, hccl-perf checked on every collective,
+#                     all_reduce busbw and latency, GPU <-> CPU sendrecv vs pinned copies, and
+#                     8-byte all_reduce latency under PyTorch, hccl vs NCCL
+#
+# Each result is appended to gpu-check.md in $OUT (else the kit) the moment it is known, so a stage
+# cut off still leaves the rows before it; the end of every failing step's log goes to
+# gpu-check-failures.log beside it. Without a kit it builds first (bounded too). --fake runs the
+# same stages on the fake device runtime (no GPU, no PyTorch rows): how the stages are timed where
+# there is no GPU. Exit status: 1 if any row failed or timed out.
 set -u
 src=$(cd "$(dirname "$0")/.." && pwd)
-build=${1:-$src/build-gpu}
 python=${PYTHON:-python3}
-declare -a rows
 
-row() { rows+=("$(printf '%-44s %s' "$1" "$2")"); }
-# Every step is bounded, so one hang costs its own row, not the whole (time-limited) run.
-limit() { local seconds=$1; shift; timeout --kill-after=10 "$seconds" "$@"; }
-status() { case $1 in 0) echo PASS ;; 124|137) echo "TIMEOUT" ;; *) echo FAIL ;; esac; }
-
-generator=()
-[ ! -e "$build/CMakeCache.txt" ] && command -v ninja >/dev/null && generator=(-G Ninja)
-echo "== configure and build ($build)"
-if ! cmake -S "$src" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=RelWithDebInfo >"$build.configure.log" 2>&1 ||
-   ! cmake --build "$build" -j"$(nproc)" >"$build.build.log" 2>&1; then
-  echo "gpu-check: build failed; see $build.configure.log and $build.build.log"
-  tail -30 "$build.build.log" 2>/dev/null
-  exit 1
-fi
-if [ ! -e "$build/lib/libhccl-cuda.so" ]; then
-  echo "gpu-check: libhccl-cuda.so was not built (nvcc not found?)"
-  exit 1
-fi
-if ! nvidia-smi -L >/dev/null 2>&1; then
-  echo "gpu-check: SKIPPED: no NVIDIA GPU here (nvidia-smi -L failed); the build is fine"
-  exit 0
-fi
-nvidia-smi -L
-
-gtest() {  # name binary [filter]
-  local log="$build/gpu-check.$1.log"
-  limit 300 "$build/bin/$2" ${3:+--gtest_filter=$3} >"$log" 2>&1
-  local rc=$?
-  local passed skipped failed
-  passed=$(grep -c '^\[       OK \]' "$log")
-  skipped=$(grep -c '^\[  SKIPPED \]' "$log")
-  failed=$(grep -c '^\[  FAILED  \].*(' "$log")
-  row "$1" "$(status $rc) ($passed ok, $skipped skipped, $failed failed; $log)"
-}
-
-echo "== GoogleTest: GPU suite"
-gtest "gtest gpu kernels = host (bitwise)" hccl_gpu_kernel_tests
-gtest "gtest gpu colls, mixed ranks, DMA p2p" hccl_gpu_tests
-gtest "gtest device path (fake runtime)" hccl_device_tests
-
-echo "== PyTorch"
-lib=$build/lib/libnccl.so.2
-torchlog=$build/gpu-check.torch.log
-limit 240 env LD_PRELOAD="$lib" "$python" -m torch.distributed.run --standalone --nproc_per_node=2 \
-  "$src/tests/gpu/torch_check.py" --same-gpu >"$torchlog" 2>&1
-rc=$?
-if grep -q "torch_check: SKIPPED" "$torchlog"; then
-  row "torch 2 procs on 1 GPU (LD_PRELOAD)" "$(grep -m1 'SKIPPED' "$torchlog")"
-else
-  row "torch 2 procs on 1 GPU (LD_PRELOAD)" "$([ $rc -eq 0 ] && grep -q 'torch_check: PASS' "$torchlog" && echo PASS || echo "FAIL ($torchlog)")"
-fi
-lat() { grep -o 'latency_us=[0-9.]*' "$1" | cut -d= -f2; }
-limit 60 env LD_PRELOAD="$lib" "$python" "$src/tests/gpu/torch_check.py" --latency >"$build/gpu-check.lat-hccl.log" 2>&1
-limit 60 "$python" "$src/tests/gpu/torch_check.py" --latency >"$build/gpu-check.lat-nccl.log" 2>&1
-row "8-byte all_reduce, 1 rank, torch: hccl" "$(lat "$build/gpu-check.lat-hccl.log") us"
-row "8-byte all_reduce, 1 rank, torch: NCCL" "$(lat "$build/gpu-check.lat-nccl.log") us"
-
-echo "== kernel bandwidth"
-bwlog=$build/gpu-check.kernel-bw.log
-limit 60 "$build/bin/hccl-gpu-kernel-bw" | tee "$bwlog"
-while read -r type sum copy ratio; do
-  row "kernel sum $type vs d2d copy" "$sum GB/s vs $copy GB/s ($ratio)"
-done < <(grep -v '^#' "$bwlog" | tail -n +2)
-
-echo "== hccl-perf on GPU buffers"
-perf=$build/bin/hccl-perf
-checked=0
-for coll in all_reduce all_gather reduce_scatter broadcast reduce alltoall gather scatter sendrecv; do
-  modes=("-np 2" "-np 3 --device-ranks 2")
-  [ "$coll" = all_reduce ] && modes+=("-np 4")
-  for mode in "${modes[@]}"; do
-    log="$build/gpu-check.perf-$coll-${mode// /}.log"
-    limit 120 "$perf" "$coll" $mode --device cuda -b 8 -e 8M -f 32 -n 2 -d all -o all -r -1 >"$log" 2>&1
-    rc=$?
-    checked=$((checked + 1))
-    [ $rc -eq 0 ] || row "hccl-perf $coll $mode checked" "$(status $rc) ($log)"
+make_kit() {
+  local kit=${1:-$src/gpu-kit} build=$src/build-gpu
+  local targets=(hccl hccl-cuda hccl-fakedev hccl_gpu_tests hccl_gpu_kernel_tests hccl_device_tests hccl-perf
+                 hccl-gpu-kernel-bw)
+  cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build.configure.log" 2>&1 &&
+    cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >"$build.build.log" 2>&1 ||
+    { echo "gpu-check: build failed; see $build.configure.log and $build.build.log"; tail -20 "$build.build.log"; return 1; }
+  rm -rf "$kit" && mkdir -p "$kit/lib" "$kit/bin"
+  cp -a "$build"/lib/libnccl.so* "$build/lib/libhccl-cuda.so" "$build/lib/libhccl-fakedev.so" "$kit/lib/"
+  for b in hccl_gpu_tests hccl_gpu_kernel_tests hccl_device_tests hccl-perf hccl-gpu-kernel-bw; do
+    cp "$build/bin/$b" "$kit/bin/"
   done
-done
-row "hccl-perf collectives x types x ops checked" "$checked runs (any failure is listed above)"
-field() {  # log column: the last data row's column N
-  grep -v '^#' "$1" | awk 'NF >= 13 { v = $'"$2"' } END { print v }'
+  strip --strip-unneeded "$kit"/bin/* "$kit"/lib/*.so "$kit"/lib/libnccl.so.2.*
+  echo "gpu-check: kit in $kit ($(du -sh "$kit" | cut -f1)); carry it and run: tools/gpu-check.sh --kit ${kit#"$src"/} smoke"
 }
-log=$build/gpu-check.perf-ar-256M.log
-limit 120 "$perf" all_reduce -np 2 --device cuda -b 256M -e 256M -n 20 -w 5 -c 1 >"$log" 2>&1
-row "all_reduce 2 ranks/1 GPU 256 MiB busbw" "$(field "$log" 8) GB/s out of place, $(field "$log" 12) in place (target >= 480)"
-log=$build/gpu-check.perf-ar-8B.log
-limit 60 "$perf" all_reduce -np 2 --device cuda -b 8 -e 8 -n 2000 -w 200 -c 1 >"$log" 2>&1
-row "all_reduce 2 ranks/1 GPU 8 B time" "$(field "$log" 6) us"
-log=$build/gpu-check.perf-ar-8B-1rank.log
-limit 60 "$perf" all_reduce -np 1 --device cuda -b 8 -e 8 -n 2000 -w 200 -c 1 >"$log" 2>&1
-row "all_reduce 1 GPU rank 8 B time (hccl-perf)" "$(field "$log" 6) us"
-# The GPU rank's DMA writes and reads the shared-memory rings; then the same through pinned staging.
-log=$build/gpu-check.perf-sendrecv-mixed.log
-limit 120 "$perf" sendrecv -np 2 --device cuda --device-ranks 1 -b 256M -e 256M -n 10 -w 2 -c 1 >"$log" 2>&1
-dma=$(field "$log" 8)
-pinned=$(grep -o 'h2d [0-9.]* d2h [0-9.]*' "$bwlog" | awk '{ print ($2 < $4) ? $2 : $4 }')
-row "sendrecv GPU rank <-> CPU rank 256 MiB" "$dma GB/s vs pinned copy $pinned GB/s ($(awk -v a="$dma" -v b="$pinned" 'BEGIN { if (b > 0) printf "%.0f%%", 100 * a / b }'); target >= 80%)"
-log=$build/gpu-check.perf-sendrecv-mixed-staged.log
-limit 120 env HCCL_DEVICE_SHM_DMA=0 "$perf" sendrecv -np 2 --device cuda --device-ranks 1 -b 256M -e 256M -n 10 -w 2 -c 1 >"$log" 2>&1
-row "  the same through pinned staging" "$(field "$log" 8) GB/s (HCCL_DEVICE_SHM_DMA=0)"
 
-echo
-echo "== gpu-check summary"
-printf '%s\n' "${rows[@]}"
-summary=${OUT:-$build}/gpu-check.md
-{
-  echo "| check | result |"
-  echo "| --- | --- |"
-  for r in "${rows[@]}"; do echo "| ${r:0:44} | ${r:45} |" | sed 's/  *|/ |/'; done
-} >"$summary"
-echo "(summary also in $summary)"
-if printf '%s\n' "${rows[@]}" | grep -qE 'FAIL|TIMEOUT'; then exit 1; fi
+if [ "${1:-}" = kit ]; then
+  make_kit "${2:-}"
+  exit $?
+fi
+
+kit=$src/gpu-kit
+fake=0
+stages=()
+while [ $# -gt 0 ]; do
+  case $1 in
+    --kit) kit=$(cd "$2" && pwd); shift 2 ;;
+    --fake) fake=1; shift ;;
+    all) stages+=(smoke gtest perf); shift ;;
+    smoke|gtest|perf) stages+=("$1"); shift ;;
+    *) echo "usage: $0 kit [DIR] | $0 [--kit DIR] [--fake] smoke|gtest|perf|all ..." >&2; exit 2 ;;
+  esac
+done
+[ ${#stages[@]} -gt 0 ] || stages=(smoke gtest perf)
+
+out=${OUT:-$kit}
+mkdir -p "$out"
+summary=$out/gpu-check.md
+failures=$out/gpu-check-failures.log
+logs=$(mktemp -d /tmp/gpu-check.XXXXXX)
+[ -s "$summary" ] || printf '| check | result |\n| --- | --- |\n' >"$summary"
+failed=0
+
+row() {  # check result: printed and appended at once
+  printf '%-46s %s\n' "$1" "$2"
+  printf '| %s | %s |\n' "$1" "$2" >>"$summary"
+  case $2 in FAIL*|TIMEOUT*) failed=1 ;; esac
+}
+verdict() { case $1 in 0) echo PASS ;; 124|137) echo TIMEOUT ;; *) echo FAIL ;; esac; }
+keep_tail() {  # name log: a failing step's log end, for the record
+  { echo "==== $1"; tail -40 "$2"; } >>"$failures"
+}
+# step NAME SECONDS COMMAND...: runs the command bounded by SECONDS and by the stage's end;
+# leaves its log in $log and its exit status in $rc (or rc=-1 when it did not run).
+stage_end=0
+step() {
+  local name=$1 seconds=$2
+  shift 2
+  log=$logs/$(echo "$name" | tr -c 'A-Za-z0-9' _).log
+  rc=-1
+  if [ $(( $(date +%s) + seconds )) -gt $stage_end ]; then
+    row "$name" "NOT RUN (would outrun the stage's time)"
+    return
+  fi
+  timeout --kill-after=5 "$seconds" "$@" >"$log" 2>&1
+  rc=$?
+  [ $rc -eq 0 ] || keep_tail "$name" "$log"
+}
+
+# ---- what runs where -----------------------------------------------------------------------
+
+# A kit from another machine whose libraries this one lacks is rebuilt here.
+if [ ! -x "$kit/bin/hccl-perf" ] || ldd "$kit"/bin/* "$kit"/lib/*.so 2>/dev/null | grep -q 'not found'; then
+  echo "== no usable kit in $kit: building it here"
+  timeout 900 bash "$0" kit "$kit" || { row "build" "FAIL (no kit and the build failed)"; exit 1; }
+fi
+export LD_LIBRARY_PATH=$kit/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}
+if [ $fake -eq 1 ]; then
+  export HCCL_TEST_PLUGIN=$kit/lib/libhccl-fakedev.so
+  perf=(env HCCL_BACKEND_PLUGIN="$HCCL_TEST_PLUGIN" "$kit/bin/hccl-perf")
+  largest=1M  # the fake computes on the CPU
+  suite=$kit/bin/hccl_device_tests
+  label=" (fake)"
+else
+  perf=("$kit/bin/hccl-perf")
+  largest=8M
+  export HCCL_TEST_PLUGIN=$kit/lib/libhccl-cuda.so
+  suite=$kit/bin/hccl_gpu_tests
+  label=""
+  gpu=$(nvidia-smi -L 2>/dev/null | head -1)
+  if [ -z "$gpu" ]; then
+    row "GPU" "NOT RUN: no NVIDIA GPU here (nvidia-smi -L); use --fake to time the stages"
+    exit 0
+  fi
+  row "GPU" "$gpu"
+fi
+
+gtest_row() {  # name seconds command...
+  local name=$1 seconds=$2
+  shift 2
+  step "$name" "$seconds" "$@"
+  [ $rc -ge 0 ] || return
+  local ok skipped bad
+  ok=$(grep -c '^\[       OK \]' "$log")
+  skipped=$(grep -c '^\[  SKIPPED \]' "$log")
+  bad=$(grep -c '^\[  FAILED  \].*(' "$log")
+  row "$name" "$(verdict $rc) ($ok ok, $skipped skipped, $bad failed)"
+}
+# The last data row's column N of an hccl-perf log.
+field() { grep -v '^#' "$1" | awk 'NF >= 13 { v = $'"$2"' } END { print v }'; }
+torch_row() {  # name [VAR=value...]: torch_check with 2 processes on one GPU
+  local name=$1
+  shift
+  if ! "$python" -c 'import torch' >/dev/null 2>&1; then
+    row "$name" "SKIPPED: no PyTorch for $python"
+    return
+  fi
+  step "$name" 60 env "$@" LD_PRELOAD="$kit/lib/libnccl.so.2" PYTHONUNBUFFERED=1 \
+    "$python" -m torch.distributed.run --standalone --nproc_per_node=2 "$src/tests/gpu/torch_check.py" --same-gpu
+  [ $rc -ge 0 ] || return
+  if grep -q 'torch_check: SKIPPED' "$log"; then row "$name" "$(grep -m1 -o 'SKIPPED.*' "$log")"
+  elif [ $rc -eq 0 ] && grep -q 'torch_check: PASS' "$log"; then row "$name" PASS
+  else row "$name" "$(verdict $rc)"; fi
+}
+
+# ---- stages --------------------------------------------------------------------------------
+
+smoke() {
+  step "hccl-perf all_reduce 2 ranks, 1 GPU$label" 20 "${perf[@]}" all_reduce -np 2 --device cuda -b 8 -e 64M -f 8 -n 5 -c 1
+  [ $rc -lt 0 ] || row "hccl-perf all_reduce 2 ranks, 1 GPU$label" "$(verdict $rc) ($(field "$log" 8) GB/s busbw at 64 MiB)"
+  torch_row "torch 2 procs/1 GPU, defaults"
+  torch_row "torch 2 procs/1 GPU, CUDA_DEVICE_MAX_CONNECTIONS=1" CUDA_DEVICE_MAX_CONNECTIONS=1
+  torch_row "torch 2 procs/1 GPU, CUDA_MODULE_LOADING=EAGER" CUDA_MODULE_LOADING=EAGER
+}
+
+gtest() {
+  [ $fake -eq 1 ] || gtest_row "gtest kernels = host, bitwise" 90 "$kit/bin/hccl_gpu_kernel_tests"
+  gtest_row "gtest collectives, IPC, mixed ranks$label" 270 "$suite"
+  gtest_row "  IPC and staged again, MAX_CONNECTIONS=1$label" 90 env CUDA_DEVICE_MAX_CONNECTIONS=1 \
+    HCCL_FAKEDEV_ONE_QUEUE=$fake "$suite" --gtest_filter='DeviceColl.TwoGpuRanks*:IpcPath.*:DeviceColl.Split*'
+}
+
+perf_stage() {
+  local bw=""
+  if [ $fake -eq 0 ]; then
+    step "kernel bandwidth" 60 "$kit/bin/hccl-gpu-kernel-bw"
+    if [ $rc -ge 0 ]; then
+      bw=$log
+      while read -r type sum copy ratio; do
+        row "kernel sum $type vs d2d copy" "$sum GB/s vs $copy GB/s ($ratio)"
+      done < <(grep -v '^#' "$log" | tail -n +2)
+    fi
+  fi
+  local runs=0 bad=0
+  for coll in all_reduce all_gather reduce_scatter broadcast reduce alltoall gather scatter sendrecv; do
+    for mode in "-np 2" "-np 3 --device-ranks 2"; do
+      step "hccl-perf $coll $mode$label" 40 "${perf[@]}" "$coll" $mode --device cuda -b 8 -e "$largest" -f 32 -n 2 -d all -o all
+      [ $rc -lt 0 ] && continue
+      runs=$((runs + 1))
+      [ $rc -eq 0 ] || { bad=$((bad + 1)); row "hccl-perf $coll $mode$label" "$(verdict $rc)"; }
+    done
+  done
+  row "hccl-perf checked, every type and op$label" "$runs runs, $bad failed (listed above)"
+  step "all_reduce 2 ranks/1 GPU 256 MiB$label" 60 "${perf[@]}" all_reduce -np 2 --device cuda -b 256M -e 256M -n 20 -w 5 -c 1
+  [ $rc -lt 0 ] || row "all_reduce 2 ranks/1 GPU 256 MiB$label" "$(verdict $rc): busbw $(field "$log" 8) GB/s out of place, $(field "$log" 12) in place"
+  step "all_reduce 2 ranks/1 GPU 8 B$label" 30 "${perf[@]}" all_reduce -np 2 --device cuda -b 8 -e 8 -n 2000 -w 200 -c 1
+  [ $rc -lt 0 ] || row "all_reduce 2 ranks/1 GPU 8 B$label" "$(verdict $rc): $(field "$log" 6) us"
+  step "all_reduce 1 GPU rank 8 B$label" 30 "${perf[@]}" all_reduce -np 1 --device cuda -b 8 -e 8 -n 2000 -w 200 -c 1
+  [ $rc -lt 0 ] || row "all_reduce 1 GPU rank 8 B$label" "$(verdict $rc): $(field "$log" 6) us"
+  step "sendrecv GPU rank <-> CPU rank 256 MiB$label" 60 "${perf[@]}" sendrecv -np 2 --device cuda --device-ranks 1 -b 256M -e 256M -n 10 -w 2 -c 1
+  if [ $rc -ge 0 ]; then
+    local pinned=""
+    [ -n "$bw" ] && pinned=$(grep -o 'h2d [0-9.]* d2h [0-9.]*' "$bw" | awk '{ print ($2 < $4) ? $2 : $4 }')
+    row "sendrecv GPU rank <-> CPU rank 256 MiB$label" "$(verdict $rc): $(field "$log" 8) GB/s${pinned:+ (pinned copy $pinned GB/s)}"
+  fi
+  if [ $fake -eq 0 ]; then
+    local lat
+    step "8 B all_reduce 1 rank, torch: hccl" 60 env LD_PRELOAD="$kit/lib/libnccl.so.2" "$python" "$src/tests/gpu/torch_check.py" --latency
+    lat=$(grep -o 'latency_us=[0-9.]*' "$log" | cut -d= -f2)
+    [ $rc -lt 0 ] || row "8 B all_reduce 1 rank, torch: hccl" "${lat:-$(verdict $rc)} us"
+    step "8 B all_reduce 1 rank, torch: NCCL" 60 "$python" "$src/tests/gpu/torch_check.py" --latency
+    lat=$(grep -o 'latency_us=[0-9.]*' "$log" | cut -d= -f2)
+    [ $rc -lt 0 ] || row "8 B all_reduce 1 rank, torch: NCCL" "${lat:-$(verdict $rc)} us"
+  fi
+}
+
+declare -A budget=([smoke]=179 [gtest]=470 [perf]=470)
+for stage in "${stages[@]}"; do
+  started=$(date +%s)
+  stage_end=$((started + budget[$stage]))
+  echo "== $stage (at most ${budget[$stage]} s)"
+  case $stage in
+    smoke) smoke ;;
+    gtest) gtest ;;
+    perf) perf_stage ;;
+  esac
+  row "stage $stage$label" "$(( $(date +%s) - started )) s"
+done
+rm -rf "$logs"
+exit $failed

@@ -1,5 +1,5 @@
 // Device ranks through the public API, on the fake device runtime (libhccl-fakedev.so) in CI and
-// on the CUDA plugin in tests/gpu (same source, HCCL_TEST_PLUGIN_PATH differs): every
+// on the CUDA plugin in tests/gpu (same source, the plugin differs): every
 // collective x datatype x reduction with 2 and 4 GPU ranks, and 2 GPU ranks + 2 CPU ranks, with
 // results checked against the float64/integer references of tests/mp and bitwise equal on every
 // rank. Pieces are made small (HCCL_DEVICE_PIECE_BYTES=4096) so that calls span many pieces and
@@ -178,7 +178,7 @@ mp::Options deviceOptions(int gpuRanks) {
   mp::Options o;
   o.timeoutSec = 300;
   o.initComm = false;
-  o.env = {{"HCCL_BACKEND_PLUGIN", HCCL_TEST_PLUGIN_PATH}, {"HCCL_DEVICE_PIECE_BYTES", "4096"}};
+  o.env = {{"HCCL_BACKEND_PLUGIN", testdev::pluginPath()}, {"HCCL_DEVICE_PIECE_BYTES", "4096"}};
   (void)gpuRanks;
   return o;
 }

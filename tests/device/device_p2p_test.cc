@@ -64,7 +64,7 @@ void sendsAndReceives(int nranks) {
   mp::Options o;
   o.initComm = false;
   o.timeoutSec = 120;
-  o.env = {{"HCCL_BACKEND_PLUGIN", HCCL_TEST_PLUGIN_PATH}, {"HCCL_BUFFSIZE", "65536"},
+  o.env = {{"HCCL_BACKEND_PLUGIN", testdev::pluginPath()}, {"HCCL_BUFFSIZE", "65536"},
            {"HCCL_DEVICE_PIECE_BYTES", "262144"}};
   MP_EXPECT_RUN(mp::run(nranks, [](mp::Rank& r) {
     initRank(r);

@@ -17,7 +17,7 @@ namespace {
 
 mp::Options fakeOptions() {
   mp::Options o;
-  o.env = {{"HCCL_BACKEND_PLUGIN", HCCL_TEST_PLUGIN_PATH}};
+  o.env = {{"HCCL_BACKEND_PLUGIN", testdev::pluginPath()}};
   return o;
 }
 
@@ -272,11 +272,11 @@ std::string logOfOneRank(std::vector<std::pair<std::string, std::string>> env) {
 TEST(DeviceLoader, FallsBackToTheHostWithAReason) {
   std::string log = logOfOneRank({{"HCCL_BACKEND", "cuda"}, {"HCCL_BACKEND_PLUGIN", "/nonexistent/libhccl-cuda.so"}});
   EXPECT_NE(log.find("host backend: no device plugin"), std::string::npos) << log;
-  log = logOfOneRank({{"HCCL_BACKEND_PLUGIN", HCCL_TEST_PLUGIN_PATH}, {"HCCL_FAKEDEV_FAIL_INIT", "1"}});
+  log = logOfOneRank({{"HCCL_BACKEND_PLUGIN", testdev::pluginPath()}, {"HCCL_FAKEDEV_FAIL_INIT", "1"}});
   EXPECT_NE(log.find("host backend: fakedev plugin has no usable driver or device"), std::string::npos) << log;
   log = logOfOneRank({});
   EXPECT_NE(log.find("host backend: the process uses no GPU runtime"), std::string::npos) << log;
-  log = logOfOneRank({{"HCCL_BACKEND_PLUGIN", HCCL_TEST_PLUGIN_PATH}});
+  log = logOfOneRank({{"HCCL_BACKEND_PLUGIN", testdev::pluginPath()}});
   EXPECT_NE(log.find("fakedev backend: device 0"), std::string::npos) << log;
   EXPECT_NE(log.find("(fakedev backend)"), std::string::npos) << log;
 }

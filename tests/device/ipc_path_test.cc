@@ -18,7 +18,7 @@ constexpr size_t kCount = 3001;  // int32 per rank: 3 pieces of 4096 bytes, unev
 
 mp::Options directOptions() {
   mp::Options o;
-  o.env = {{"HCCL_BACKEND_PLUGIN", HCCL_TEST_PLUGIN_PATH}, {"HCCL_DEVICE_PIECE_BYTES", "4096"}};
+  o.env = {{"HCCL_BACKEND_PLUGIN", testdev::pluginPath()}, {"HCCL_DEVICE_PIECE_BYTES", "4096"}};
   return o;
 }
 

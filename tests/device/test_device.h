@@ -1,7 +1,8 @@
 // A device plugin as a test sees it: the same library that libnccl.so.2 loads (libhccl-fakedev.so
 // through HCCL_BACKEND_PLUGIN, or libhccl-cuda.so on a GPU machine; dlopen returns the same
-// instance), for device buffers and streams. HCCL_TEST_PLUGIN_PATH names it. Only call it in
-// rank processes: a runtime starts threads (and CUDA state does not survive fork), and the
+// instance), for device buffers and streams. pluginPath() names it: HCCL_TEST_PLUGIN from the
+// environment (a build carried to another machine), else where the build put it. Only call rt()
+// in rank processes: a runtime starts threads (and CUDA state does not survive fork), and the
 // gtest parent forks.
 #pragma once
 
@@ -10,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdint>
+#include <cstdlib>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -18,9 +20,14 @@
 
 namespace testdev {
 
+inline const char* pluginPath() {
+  const char* env = getenv("HCCL_TEST_PLUGIN");
+  return env != nullptr && env[0] != '\0' ? env : HCCL_TEST_PLUGIN_PATH;
+}
+
 inline const hcclDeviceRuntime_v3& rt() {
   static const hcclDeviceRuntime_v3* table = [] {
-    void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+    void* h = dlopen(pluginPath(), RTLD_NOW | RTLD_LOCAL);
     if (h == nullptr) throw std::runtime_error(dlerror());
     auto get = reinterpret_cast<hcclDeviceRuntimeGetFn>(dlsym(h, HCCL_DEVICE_RUNTIME_SYMBOL));
     return get(HCCL_DEVICE_RUNTIME_VERSION);
@@ -44,12 +51,12 @@ inline bool deviceUsable() {
 #define HCCL_SKIP_WITHOUT_DEVICE()                                                        \
   do {                                                                                    \
     if (!::testdev::deviceUsable())                                                       \
-      GTEST_SKIP() << "no usable device for " HCCL_TEST_PLUGIN_PATH " (no GPU or driver)"; \
+      GTEST_SKIP() << "no usable device for " << ::testdev::pluginPath() << " (no GPU or driver)"; \
   } while (0)
 
 // Fake runtime only: marks a stream as being captured into a graph.
 inline void setCapturing(void* stream, int on) {
-  void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+  void* h = dlopen(pluginPath(), RTLD_NOW | RTLD_LOCAL);
   auto fn = reinterpret_cast<void (*)(void*, int)>(dlsym(h, "hcclFakeDevSetCapturing"));
   fn(stream, on);
 }
@@ -58,14 +65,14 @@ inline bool isFake() { return std::string(rt().name) == "fakedev"; }
 
 // Fake runtime only: how many IPC handles this process opened; -1 on another runtime.
 inline int ipcOpens() {
-  void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+  void* h = dlopen(pluginPath(), RTLD_NOW | RTLD_LOCAL);
   auto fn = reinterpret_cast<int (*)()>(dlsym(h, "hcclFakeDevIpcOpens"));
   return fn != nullptr ? fn() : -1;
 }
 
 // Fake runtime only: how many times peer access was enabled; -1 on another runtime.
 inline int peerAccesses() {
-  void* h = dlopen(HCCL_TEST_PLUGIN_PATH, RTLD_NOW | RTLD_LOCAL);
+  void* h = dlopen(pluginPath(), RTLD_NOW | RTLD_LOCAL);
   auto fn = reinterpret_cast<int (*)()>(dlsym(h, "hcclFakeDevPeerAccesses"));
   return fn != nullptr ? fn() : -1;
 }

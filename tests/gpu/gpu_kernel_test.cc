@@ -17,7 +17,7 @@ using hccl::DataType;
 class GpuKernels : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (testdev::rt().init() != 0) GTEST_SKIP() << "no usable GPU for " HCCL_TEST_PLUGIN_PATH;
+    if (testdev::rt().init() != 0) GTEST_SKIP() << "no usable GPU for " << testdev::pluginPath();
     ASSERT_EQ(testdev::rt().streamCreate(&stream_), 0);
   }
   void TearDown() override {
