@@ -50,7 +50,8 @@ GpuQueue::~GpuQueue() {
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
-  // No stream waits on this queue any more: what it made may go (frees wait for the device).
+  // A failed or aborted communicator's streams must not stay held: frees wait for the device.
+  if (failed(comm_.state()) || comm_.abortRequested()) gate_.abortAll();
   DeviceScope scope(device_);
   for (void* event : events_) device_.destroyEvent(event);
 }
@@ -223,9 +224,13 @@ void GpuQueue::loop() {
     Job job;
     {
       std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait_for(lock, kPeerCheckInterval, [this] { return stop_ || !queue_.empty(); });
-      const bool onDevice = gate_.retired() != submitted_.load(std::memory_order_acquire);
-      if (queue_.empty() && stop_ && (!onDevice || failed(comm_.state()))) return;
+      // Stopping waits (watching) until the device has retired every batch, or the communicator
+      // has failed.
+      auto finished = [this] {
+        return gate_.retired() == submitted_.load(std::memory_order_acquire) || failed(comm_.state());
+      };
+      cv_.wait_for(lock, kPeerCheckInterval, [&] { return !queue_.empty() || (stop_ && finished()); });
+      if (queue_.empty() && stop_ && finished()) return;
       if (!queue_.empty()) {
         job = std::move(queue_.front());
         queue_.pop_front();

@@ -190,6 +190,34 @@ TEST(DeviceStream, FreeOnAnotherThreadWhileACollectiveWaits) {
   }
 }
 
+// Rank 0 calls a collective that rank 1 never joins, then aborts: its stream, held at the
+// collective's first wait (a gate or a barrier), goes on. Staged and device to device.
+TEST(DeviceStream, AbortReleasesAStreamWaitingForAPeer) {
+  for (const char* direct : {"0", "1"}) {
+    SCOPED_TRACE(std::string("HCCL_DEVICE_DIRECT=") + direct);
+    mp::Options o = fakeOptions();
+    o.timeoutSec = 60;
+    o.env.push_back({"HCCL_DEVICE_DIRECT", direct});
+    MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
+      const hcclDeviceRuntime_v3& rt = testdev::rt();
+      void* stream = nullptr;
+      ASSERT_EQ(rt.streamCreate(&stream), 0);
+      testdev::Buffer buf(4096);
+      if (r.rank == 0) {
+        MP_ASSERT_OK(ncclAllReduce(buf.data(), buf.data(), 1024, ncclFloat32, ncclSum, r.comm,
+                                   static_cast<cudaStream_t>(stream)));
+        usleep(200 * 1000);
+        EXPECT_EQ(ncclCommAbort(r.comm), ncclSuccess);
+        r.comm = nullptr;
+        EXPECT_EQ(rt.streamSynchronize(stream), 0);
+      } else {
+        usleep(500 * 1000);  // past rank 0's abort; then leave without the collective
+      }
+      rt.streamDestroy(stream);
+    }, o));
+  }
+}
+
 // ncclCommInitAll puts rank r on devlist[r], as NCCL does, and refuses a device that does not
 // exist; the ranks of one process then run a grouped AllReduce, each on its own device and stream,
 // device to device through each other's pointers (no IPC handle, peer access instead), or staged

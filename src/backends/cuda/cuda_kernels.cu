@@ -3,50 +3,38 @@
 // device runs at once (SMs times the kernel's occupancy, found when the kernels are preloaded).
 #include <cuda_runtime.h>
 
-#include <map>
-#include <mutex>
-#include <utility>
-
 #include "backends/common/device_kernels.h"
+#include "backends/common/launch_capacity.h"
 #include "backends/cuda/cuda_kernels.h"
 
 namespace hccl {
 namespace cuda {
 namespace {
 
-// Per (device, kernel): SMs and blocks per SM. Filled by preloadKernels on the API thread.
-struct Capacity {
-  int sm = 0;
-  int perSm = 0;
-};
-std::mutex gCapacityMutex;
-std::map<std::pair<int, const void*>, Capacity>& capacities() {
-  static auto* table = new std::map<std::pair<int, const void*>, Capacity>();
+dev::LaunchCapacities& capacities() {
+  static auto* table = new dev::LaunchCapacities();  // never destroyed: launches may outlive statics
   return *table;
 }
 
 template <class Kernel>
-Capacity capacityOf(Kernel kernel) {
+dev::LaunchCapacity capacityOf(Kernel kernel) {
   int device = 0;
   cudaGetDevice(&device);
-  const auto key = std::make_pair(device, reinterpret_cast<const void*>(kernel));
-  std::lock_guard<std::mutex> lock(gCapacityMutex);
-  auto it = capacities().find(key);
-  if (it != capacities().end()) return it->second;
-  Capacity c;
-  cudaDeviceGetAttribute(&c.sm, cudaDevAttrMultiProcessorCount, device);
-  cudaOccupancyMaxActiveBlocksPerMultiprocessor(&c.perSm, kernel, dev::kThreadsPerBlock, 0);
-  cudaGetLastError();
-  capacities().emplace(key, c);
-  return c;
+  return capacities().get(device, reinterpret_cast<const void*>(kernel), [&] {
+    dev::LaunchCapacity c;
+    cudaDeviceGetAttribute(&c.units, cudaDevAttrMultiProcessorCount, device);
+    cudaOccupancyMaxActiveBlocksPerMultiprocessor(&c.perUnit, kernel, dev::kThreadsPerBlock, 0);
+    cudaGetLastError();
+    return c;
+  });
 }
 
 struct Launcher {
   cudaStream_t stream;
   template <class Kernel, class... Args>
   void operator()(Kernel kernel, dev::LaunchShape shape, Args... args) const {
-    const Capacity c = capacityOf(kernel);
-    kernel<<<dev::cappedBlocks(shape, c.sm, c.perSm), shape.threads, 0, stream>>>(args...);
+    const dev::LaunchCapacity c = capacityOf(kernel);
+    kernel<<<dev::cappedBlocks(shape, c.units, c.perUnit), shape.threads, 0, stream>>>(args...);
   }
 };
 

@@ -4,49 +4,37 @@
 // preloaded). Only hipcc compiles this file (CMakeLists.txt), with -ffp-contract=off.
 #include <hip/hip_runtime.h>
 
-#include <map>
-#include <mutex>
-#include <utility>
-
 #include "backends/common/device_kernels.h"
+#include "backends/common/launch_capacity.h"
 #include "backends/hip/hip_kernels.h"
 
 namespace hccl {
 namespace hip {
 namespace {
 
-// Per (device, kernel): compute units and blocks per unit. Filled by preloadKernels.
-struct Capacity {
-  int units = 0;
-  int perUnit = 0;
-};
-std::mutex gCapacityMutex;
-std::map<std::pair<int, const void*>, Capacity>& capacities() {
-  static auto* table = new std::map<std::pair<int, const void*>, Capacity>();
+dev::LaunchCapacities& capacities() {
+  static auto* table = new dev::LaunchCapacities();  // never destroyed: launches may outlive statics
   return *table;
 }
 
 template <class Kernel>
-Capacity capacityOf(Kernel kernel) {
+dev::LaunchCapacity capacityOf(Kernel kernel) {
   int device = 0;
   (void)hipGetDevice(&device);
-  const auto key = std::make_pair(device, reinterpret_cast<const void*>(kernel));
-  std::lock_guard<std::mutex> lock(gCapacityMutex);
-  auto it = capacities().find(key);
-  if (it != capacities().end()) return it->second;
-  Capacity c;
-  (void)hipDeviceGetAttribute(&c.units, hipDeviceAttributeMultiprocessorCount, device);
-  (void)hipOccupancyMaxActiveBlocksPerMultiprocessor(&c.perUnit, kernel, dev::kThreadsPerBlock, 0);
-  (void)hipGetLastError();
-  capacities().emplace(key, c);
-  return c;
+  return capacities().get(device, reinterpret_cast<const void*>(kernel), [&] {
+    dev::LaunchCapacity c;
+    (void)hipDeviceGetAttribute(&c.units, hipDeviceAttributeMultiprocessorCount, device);
+    (void)hipOccupancyMaxActiveBlocksPerMultiprocessor(&c.perUnit, kernel, dev::kThreadsPerBlock, 0);
+    (void)hipGetLastError();
+    return c;
+  });
 }
 
 struct Launcher {
   hipStream_t stream;
   template <class Kernel, class... Args>
   void operator()(Kernel kernel, dev::LaunchShape shape, Args... args) const {
-    const Capacity c = capacityOf(kernel);
+    const dev::LaunchCapacity c = capacityOf(kernel);
     kernel<<<dev::cappedBlocks(shape, c.units, c.perUnit), shape.threads, 0, stream>>>(args...);
   }
 };
