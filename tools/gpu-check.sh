@@ -30,9 +30,10 @@ make_kit() {
   local kit=${1:-$src/gpu-kit} build=$src/build-gpu
   local targets=(hccl hccl-cuda hccl-fakedev hccl_gpu_tests hccl_gpu_kernel_tests hccl_device_tests hccl-perf
                  hccl-gpu-kernel-bw)
-  cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build.configure.log" 2>&1 &&
-    cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >"$build.build.log" 2>&1 ||
-    { echo "gpu-check: build failed; see $build.configure.log and $build.build.log"; tail -20 "$build.build.log"; return 1; }
+  mkdir -p "$build"
+  cmake -S "$src" -B "$build" -DCMAKE_BUILD_TYPE=Release >"$build/kit-configure.log" 2>&1 &&
+    cmake --build "$build" -j"$(nproc)" --target "${targets[@]}" >"$build/kit-build.log" 2>&1 ||
+    { echo "gpu-check: build failed; see $build/kit-configure.log and $build/kit-build.log"; tail -20 "$build/kit-build.log"; return 1; }
   rm -rf "$kit" && mkdir -p "$kit/lib" "$kit/bin"
   cp -a "$build"/lib/libnccl.so* "$build/lib/libhccl-cuda.so" "$build/lib/libhccl-fakedev.so" "$kit/lib/"
   for b in hccl_gpu_tests hccl_gpu_kernel_tests hccl_device_tests hccl-perf hccl-gpu-kernel-bw; do
