@@ -23,6 +23,7 @@ class Backoff {
 
   explicit Backoff(bool yieldAtOnce = false) : yieldAtOnce_(yieldAtOnce) {}
 
+  bool yieldsAtOnce() const { return yieldAtOnce_; }
   // Something moved: the next idle round starts a new wait.
   void reset() { rounds_ = 0; }
   // One round in which nothing moved. Most rounds only relax the CPU and return false; every

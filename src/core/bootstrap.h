@@ -33,6 +33,7 @@ struct PeerInfo {
   int32_t deviceIndex;
   uint64_t eagerBytes;   // both ends of a link use the smaller of their settings
   uint64_t eagerWindow;
+  uint64_t cpus[16];  // the CPUs this rank may run on: bit i of word i / 64 for CPU i < 1024
   char hostname[64];
 };
 

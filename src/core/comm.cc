@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "core/cluster_topology.h"
 #include "device/gpu_queue.h"
+#include "transport/shm/doorbell.h"
 #include "transport/shm/shm_link.h"
 #include "transport/tcp/tcp_link.h"
 
@@ -49,6 +50,8 @@ Status Communicator::init(const UniqueIdContent& id) {
   self.deviceIndex = backend().deviceIndex();
   self.eagerBytes = config().eagerBytes;
   self.eagerWindow = config().eagerWindow();
+  const CpuMask cpus = currentCpus();
+  std::copy(cpus.begin(), cpus.end(), self.cpus);
   gethostname(self.hostname, sizeof(self.hostname) - 1);
   BootstrapResult boot;
   setSocketAbortFlag(&abortFlag());
@@ -56,7 +59,8 @@ Status Communicator::init(const UniqueIdContent& id) {
   if (!failed(s)) {
     std::vector<RankInfo> ranks;
     for (const PeerInfo& p : boot.peers)
-      ranks.push_back(RankInfo{p.hostHash, static_cast<BackendKind>(p.backendKind), p.deviceIndex});
+      ranks.push_back(RankInfo{p.hostHash, static_cast<BackendKind>(p.backendKind), p.deviceIndex,
+                               std::to_array(p.cpus)});
     setRanks(std::move(ranks));
     s = connectLinks(boot);
   }
@@ -90,12 +94,18 @@ Status Communicator::connectLinks(BootstrapResult& boot) {
   std::vector<std::unique_ptr<ShmLink>> shm(n);
   const uint64_t myHost = boot.peers[me].hostHash;
   // Shared memory for peers on this host, in rounds (see ShmLink) so no rank waits on a peer
-  // that is itself waiting on someone else.
+  // that is itself waiting on someone else. One doorbell for all of them.
+  auto bell = std::make_unique<Doorbell>();
   for (int peer = 0; peer < n; ++peer) {
     if (peer == me || config().shmDisable || boot.peers[peer].hostHash != myHost) continue;
     char name[64];
+    if (!bell->valid()) {
+      snprintf(name, sizeof(name), "/hccl-bell-%d-%08x", getpid(), ringNonce());
+      HCCL_TRY(bell->create(name));
+    }
     snprintf(name, sizeof(name), "/hccl-%d-%08x-%d", getpid(), ringNonce(), peer);
-    HCCL_TRY(ShmLink::begin(std::move(boot.connections[peer]), name, config().bufferBytes, deadline, &shm[peer]));
+    HCCL_TRY(ShmLink::begin(std::move(boot.connections[peer]), name, bell->name(), config().bufferBytes, deadline,
+                            &shm[peer]));
   }
   for (int peer = 0; peer < n; ++peer)
     if (shm[peer]) HCCL_TRY(shm[peer]->attach(deadline));
@@ -116,6 +126,10 @@ Status Communicator::connectLinks(BootstrapResult& boot) {
                                                    std::min(mine.eagerWindow, theirs.eagerWindow));
   }
   setMessengers(std::move(messengers));
+  if (bell->valid()) {
+    bell->unlink();  // every peer has it mapped: nothing is left behind in /dev/shm
+    setDoorbell(std::move(bell));
+  }
   return Status::Success;
 }
 

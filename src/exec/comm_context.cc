@@ -16,13 +16,32 @@ CommContext::CommContext(const Config& config, int rank, int nranks, Backend& ba
 
 CommContext::~CommContext() = default;
 
+CpuMask currentCpus() {
+  CpuMask mask{};
+  cpu_set_t set;
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return mask;
+  for (int cpu = 0; cpu < static_cast<int>(mask.size() * 64) && cpu < CPU_SETSIZE; ++cpu)
+    if (CPU_ISSET(cpu, &set)) mask[cpu / 64] |= uint64_t{1} << (cpu % 64);
+  return mask;
+}
+
+// Oversubscribed: more ranks on this host than the CPUs that they may run on, together (a
+// launcher that binds each rank to its own core leaves every rank one CPU, and none is
+// oversubscribed).
 void CommContext::setRanks(std::vector<RankInfo> ranks) {
   ranks_ = std::move(ranks);
   const uint64_t myHost = ranks_[rank_].hostHash;
-  const auto localRanks = std::count_if(ranks_.begin(), ranks_.end(), [&](const RankInfo& r) { return r.hostHash == myHost; });
-  cpu_set_t cpus;
-  const int cores = sched_getaffinity(0, sizeof(cpus), &cpus) == 0 ? CPU_COUNT(&cpus) : 1;
-  oversubscribed_ = localRanks > cores;
+  CpuMask together{};
+  long localRanks = 0;
+  for (const RankInfo& r : ranks_) {
+    if (r.hostHash != myHost) continue;
+    ++localRanks;
+    const CpuMask mine = r.cpus == CpuMask{} ? currentCpus() : r.cpus;
+    for (size_t w = 0; w < together.size(); ++w) together[w] |= mine[w];
+  }
+  long cores = 0;
+  for (uint64_t w : together) cores += __builtin_popcountll(w);
+  oversubscribed_ = localRanks > std::max(cores, 1L);
   anyDeviceRank_ = std::any_of(ranks_.begin(), ranks_.end(), [](const RankInfo& r) { return r.backend != BackendKind::Host; });
 }
 

@@ -5,6 +5,7 @@
 // the executor and the device layer see only this.
 #pragma once
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -16,16 +17,24 @@
 #include "exec/config.h"
 #include "topology/topology.h"
 #include "transport/messenger.h"
+#include "transport/shm/doorbell.h"
 #include "tuning/schedule_chooser.h"
 
 namespace hccl {
+
+// The CPUs a rank may run on (its affinity), CPU i at bit i % 64 of word i / 64.
+using CpuMask = std::array<uint64_t, 16>;
 
 // Where a rank runs, as every rank learned it at init.
 struct RankInfo {
   uint64_t hostHash = 0;  // equal for ranks that can share memory
   BackendKind backend = BackendKind::Host;
   int device = -1;        // inside its vendor runtime; -1 for a CPU rank
+  CpuMask cpus{};         // all zero: not known
 };
+
+// This thread's affinity.
+CpuMask currentCpus();
 
 class CommContext {
  public:
@@ -45,7 +54,10 @@ class CommContext {
   // Which schedule each collective runs here, chosen on that topology.
   tuning::ScheduleChooser& schedules() { return schedules_; }
   Messenger* messenger(int peer) { return messengers_[peer].get(); }
-  // More ranks on this host than cores this process may run on: idle waits must yield.
+  // What this rank sleeps on while it waits for shared-memory peers (nullptr: no such peer).
+  Doorbell* doorbell() { return doorbell_.get(); }
+  // More ranks on this host than the cores they may run on together: idle waits hand their core
+  // over at once instead of spinning.
   bool oversubscribed() const { return oversubscribed_; }
   // Some rank of this communicator is a GPU rank: its calls run in pieces (src/device).
   bool anyDeviceRank() const { return anyDeviceRank_; }
@@ -75,6 +87,7 @@ class CommContext {
   // Init's results, set once by the communicator before it reports Success.
   void setRanks(std::vector<RankInfo> ranks);
   void setMessengers(std::vector<std::unique_ptr<Messenger>> messengers);
+  void setDoorbell(std::unique_ptr<Doorbell> doorbell) { doorbell_ = std::move(doorbell); }
   topo::Topology& topologyToFill() { return topology_; }
   void setState(Status s) { state_.store(static_cast<int>(s), std::memory_order_release); }
   const std::atomic<bool>& abortFlag() const { return abortFlag_; }
@@ -87,6 +100,7 @@ class CommContext {
   std::vector<RankInfo> ranks_;
   topo::Topology topology_;
   tuning::ScheduleChooser schedules_;
+  std::unique_ptr<Doorbell> doorbell_;  // declared first: outlives the links that ring it
   std::vector<std::unique_ptr<Messenger>> messengers_;
   std::atomic<int> state_{static_cast<int>(Status::InProgress)};
   std::atomic<bool> abortFlag_{false};

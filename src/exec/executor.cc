@@ -19,6 +19,8 @@ namespace {
 // Idle waits back off (base/backoff.h); ranks that outnumber the cores yield at once. Peers are
 // checked for life this often while nothing moves.
 constexpr auto kLivenessInterval = std::chrono::milliseconds(20);
+// The longest sleep on a doorbell: aborts, timeouts and dead peers are noticed at least this often.
+constexpr int kDoorbellSleepMicros = 1000;
 
 // Elements of the input this rank reads (what PreMulSum scales and an FNUZ rank converts), and
 // of the output it writes (what Avg divides and an FNUZ rank converts back). A send to self has
@@ -225,11 +227,44 @@ class Runner {
       }
       return;
     }
+    // With a core of its own a rank spins, then sleeps on its doorbell: a yield would hand the
+    // core to whatever else runs here (other work, another job) for a whole time slice. Ranks
+    // that share cores yield first (the rank waited for is often runnable on this core; a
+    // wake-up from a doorbell costs more, tens of microseconds on a VM), then sleep.
     switch (backoff_.step()) {
       case Backoff::Step::Spin: return;
-      case Backoff::Step::Yield: sched_yield(); return;
-      case Backoff::Step::Sleep: sleepOnLinks(); return;
+      case Backoff::Step::Yield:
+        if (backoff_.yieldsAtOnce() || !sleepOnDoorbell()) sched_yield();
+        return;
+      case Backoff::Step::Sleep:
+        if (!sleepOnDoorbell()) sleepOnLinks();
+        return;
     }
+  }
+
+  // When every link this rank waits on is shared memory of one communicator: sleeps on that
+  // communicator's doorbell, which those peers ring as they write to us or make room for us. The
+  // core goes to whoever needs it at once, and the rank wakes as soon as there is work, rather
+  // than yielding (the scheduler may hand the core to an unrelated process for a whole slice).
+  bool sleepOnDoorbell() {
+    Doorbell* bell = nullptr;
+    for (CommContext* comm : comms_) {
+      if (failed(comm->state())) continue;
+      for (int peer = 0; peer < comm->nranks(); ++peer) {
+        Messenger* m = comm->messenger(peer);
+        if (m == nullptr || !m->busy()) continue;
+        if (!m->link().ringsDoorbell() || (bell != nullptr && bell != comm->doorbell())) return false;
+        bell = comm->doorbell();
+      }
+    }
+    if (bell == nullptr) return false;
+    const uint32_t armed = bell->arm();
+    bool moved = false;
+    step(&moved);  // once more, now that a ring cannot be missed
+    if (!moved) bell->sleep(armed, kDoorbellSleepMicros);
+    bell->disarm();
+    if (moved) backoff_.reset();
+    return true;
   }
 
   void checkPeers() {

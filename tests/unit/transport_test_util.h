@@ -21,6 +21,7 @@
 #include "base/status.h"
 #include "core/config.h"
 #include "transport/messenger.h"
+#include "transport/shm/doorbell.h"
 #include "transport/shm/shm_link.h"
 #include "transport/socket.h"
 #include "transport/tcp/tcp_link.h"
@@ -69,13 +70,23 @@ inline Status makeLinks(Kind kind, size_t capacity, LinkPtr* a, LinkPtr* b) {
   std::string name = "/hccl-test-" + std::to_string(getpid()) + "-" + std::to_string(serial++);
   Deadline deadline = deadlineIn(kDeadlineSeconds);
   std::unique_ptr<ShmLink> la, lb;
+  // Each side's doorbell, kept for the process's life (a communicator owns its own).
+  static std::vector<std::unique_ptr<Doorbell>> bells;
+  bells.push_back(std::make_unique<Doorbell>());
+  HCCL_TRY(bells.back()->create(name + "-bell-a"));
+  Doorbell& bellA = *bells.back();
+  bells.push_back(std::make_unique<Doorbell>());
+  HCCL_TRY(bells.back()->create(name + "-bell-b"));
+  Doorbell& bellB = *bells.back();
   // The three set-up rounds, interleaved: each round's message is small, so no send waits.
-  HCCL_TRY(ShmLink::begin(std::move(sa), name + "-a", capacity, deadline, &la));
-  HCCL_TRY(ShmLink::begin(std::move(sb), name + "-b", capacity, deadline, &lb));
+  HCCL_TRY(ShmLink::begin(std::move(sa), name + "-a", bellA.name(), capacity, deadline, &la));
+  HCCL_TRY(ShmLink::begin(std::move(sb), name + "-b", bellB.name(), capacity, deadline, &lb));
   HCCL_TRY(la->attach(deadline));
   HCCL_TRY(lb->attach(deadline));
   HCCL_TRY(la->finish(deadline));
   HCCL_TRY(lb->finish(deadline));
+  bellA.unlink();
+  bellB.unlink();
   *a = std::move(la);
   *b = std::move(lb);
   return Status::Success;

@@ -11,20 +11,25 @@
 namespace hccl {
 namespace {
 
-// The setup messages on the control socket: a ring name each way, then an acknowledgement.
+// The setup messages on the control socket: a ring's and a doorbell's name each way, then an
+// acknowledgement.
 struct RingName {
-  char text[64];
+  char ring[64];
+  char doorbell[64];
 };
+
+bool ours(const char* name) { return strncmp(name, "/hccl-", 6) == 0; }
 
 }  // namespace
 
-Status ShmLink::begin(Socket control, const std::string& ringName, size_t capacity,
-                      Deadline deadline, std::unique_ptr<ShmLink>* out) {
+Status ShmLink::begin(Socket control, const std::string& ringName, const std::string& doorbellName,
+                      size_t capacity, Deadline deadline, std::unique_ptr<ShmLink>* out) {
   std::unique_ptr<ShmLink> link(new ShmLink);
   link->control_ = std::move(control);
   HCCL_TRY(link->rx_.create(ringName, (capacity + 4095) / 4096 * 4096));
   RingName mine{};
-  snprintf(mine.text, sizeof(mine.text), "%s", ringName.c_str());
+  snprintf(mine.ring, sizeof(mine.ring), "%s", ringName.c_str());
+  snprintf(mine.doorbell, sizeof(mine.doorbell), "%s", doorbellName.c_str());
   HCCL_TRY(link->control_.sendAll(&mine, sizeof(mine), deadline));
   *out = std::move(link);
   return Status::Success;
@@ -33,10 +38,12 @@ Status ShmLink::begin(Socket control, const std::string& ringName, size_t capaci
 Status ShmLink::attach(Deadline deadline) {
   RingName theirs{};
   HCCL_TRY(control_.recvAll(&theirs, sizeof(theirs), deadline));
-  theirs.text[sizeof(theirs.text) - 1] = '\0';
-  if (strncmp(theirs.text, "/hccl-", 6) != 0)
-    return fail(Status::RemoteError, "shm: peer sent a bad ring name");
-  HCCL_TRY(tx_.open(theirs.text));
+  theirs.ring[sizeof(theirs.ring) - 1] = '\0';
+  theirs.doorbell[sizeof(theirs.doorbell) - 1] = '\0';
+  if (!ours(theirs.ring) || !ours(theirs.doorbell))
+    return fail(Status::RemoteError, "shm: peer sent a bad ring or doorbell name");
+  HCCL_TRY(tx_.open(theirs.ring));
+  HCCL_TRY(peerBell_.open(theirs.doorbell));
   uint8_t ack = 1;
   return control_.sendAll(&ack, 1, deadline);
 }
@@ -59,7 +66,10 @@ Status ShmLink::write(const void* data, size_t bytes, size_t* done) {
   memcpy(tx_.data() + offset, data, first);
   if (n > first) memcpy(tx_.data(), static_cast<const char*>(data) + first, n - first);
   txHead_ += n;
-  if (n > 0) h->head.store(txHead_, std::memory_order_release);
+  if (n > 0) {
+    h->head.store(txHead_, std::memory_order_release);
+    peerBell_.ring();
+  }
   *done = n;
   return Status::Success;
 }
@@ -96,6 +106,7 @@ Status ShmLink::peek(size_t minBytes, size_t maxBytes, const void** data, size_t
 void ShmLink::consume(size_t bytes) {
   rxTail_ += bytes;
   rx_.header()->tail.store(rxTail_, std::memory_order_release);
+  peerBell_.ring();
 }
 
 Status ShmLink::checkAlive() {

@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "transport/shm/doorbell.h"
 #include "transport/shm/shm_ring.h"
 #include "transport/socket.h"
 #include "transport/transport.h"
@@ -13,10 +14,11 @@ namespace hccl {
 class ShmLink final : public Link {
  public:
   // Set-up runs in three rounds so a rank can do each round for all its peers before waiting
-  // on any of them: begin() creates our receive ring and announces its name, attach() maps the
-  // peer's ring and acknowledges, finish() waits for the acknowledgement and drops the name.
-  static Status begin(Socket control, const std::string& ringName, size_t capacity,
-                      Deadline deadline, std::unique_ptr<ShmLink>* out);
+  // on any of them: begin() creates our receive ring and announces its name and our doorbell's,
+  // attach() maps the peer's ring and doorbell and acknowledges, finish() waits for the
+  // acknowledgement and drops the ring's name.
+  static Status begin(Socket control, const std::string& ringName, const std::string& doorbellName,
+                      size_t capacity, Deadline deadline, std::unique_ptr<ShmLink>* out);
   Status attach(Deadline deadline);
   Status finish(Deadline deadline);
 
@@ -28,6 +30,7 @@ class ShmLink final : public Link {
   Status checkAlive() override;
   void shutdown() override { control_.shutdown(); }
   int waitFd() const override { return -1; }
+  bool ringsDoorbell() const override { return true; }
 
  private:
   ShmLink() = default;
@@ -35,6 +38,7 @@ class ShmLink final : public Link {
   Socket control_;
   ShmRing rx_;  // ours: the peer writes, we read
   ShmRing tx_;  // the peer's: we write, it reads
+  Doorbell peerBell_;  // rung after we write into tx_ or free room in rx_
   uint64_t txHead_ = 0, txTailSeen_ = 0;  // cached counters avoid touching the peer's line
   uint64_t rxTail_ = 0, rxHeadSeen_ = 0;
 };
