@@ -104,8 +104,8 @@ Status Communicator::connectLinks(BootstrapResult& boot) {
       HCCL_TRY(bell->create(name));
     }
     snprintf(name, sizeof(name), "/hccl-%d-%08x-%d", getpid(), ringNonce(), peer);
-    HCCL_TRY(ShmLink::begin(std::move(boot.connections[peer]), name, bell->name(), config().bufferBytes, deadline,
-                            &shm[peer]));
+    HCCL_TRY(ShmLink::begin(std::move(boot.connections[peer]), name, bell->name(), config().bufferBytes,
+                            config().singleCopyBytes > 0, deadline, &shm[peer]));
   }
   for (int peer = 0; peer < n; ++peer)
     if (shm[peer]) HCCL_TRY(shm[peer]->attach(deadline));
@@ -123,7 +123,8 @@ Status Communicator::connectLinks(BootstrapResult& boot) {
     const PeerInfo& mine = boot.peers[me];
     const PeerInfo& theirs = boot.peers[peer];
     messengers[peer] = std::make_unique<Messenger>(std::move(link), peer, std::min(mine.eagerBytes, theirs.eagerBytes),
-                                                   std::min(mine.eagerWindow, theirs.eagerWindow));
+                                                   std::min(mine.eagerWindow, theirs.eagerWindow),
+                                                   config().singleCopyBytes);
   }
   setMessengers(std::move(messengers));
   if (bell->valid()) {

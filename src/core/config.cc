@@ -1,5 +1,7 @@
 #include "core/config.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "base/log.h"
@@ -38,8 +40,23 @@ IntParam directParam("DEVICE_DIRECT", 1,
                      "device to device through IPC (the call's buffers, else device scratch); 0: staged through "
                      "host memory (any rank's 0 turns it off for all)",
                      false);
+IntParam singleCopyParam("SINGLE_COPY_BYTES", -1,
+                         "messages of at least this many bytes to a peer on this host are read by the peer "
+                         "straight from this rank's buffer (process_vm_readv), one copy instead of two through "
+                         "shared memory; 0 turns that off, -1 picks an eighth of the last-level cache",
+                         false);
 StringParam fp8FormatParam("FP8_FORMAT", "ocp",
                            "encoding of this rank's fp8 buffers: ocp (NVIDIA, gfx950) or fnuz (MI300)", false);
+
+// Reading a peer's memory costs the kernel a page pin per 4 KiB, so it copies slower than memcpy
+// (8 against 12 GB/s on the 2-core host of bench/RESULTS.md). It wins only where both copies
+// through the ring would miss the cache anyway: messages that are a fair part of the last-level
+// cache (the crossover measured there: 32 MiB messages, a 260 MiB L3).
+size_t defaultSingleCopyBytes() {
+  const long llc = std::max({sysconf(_SC_LEVEL3_CACHE_SIZE), sysconf(_SC_LEVEL2_CACHE_SIZE), 0L});
+  if (llc <= 0) return size_t{32} << 20;
+  return std::max<size_t>(static_cast<size_t>(llc) / 8, size_t{4} << 20);
+}
 
 }  // namespace
 
@@ -56,6 +73,8 @@ Config configFromEnvironment() {
   int64_t eager = eagerParam.get();
   // An eager message travels as one frame, so it can be no larger than a frame (1 MiB).
   if (eager >= 0 && eager <= (int64_t{1} << 20)) c.eagerBytes = static_cast<size_t>(eager);
+  const int64_t singleCopy = singleCopyParam.get();
+  c.singleCopyBytes = singleCopy < 0 ? defaultSingleCopyBytes() : static_cast<size_t>(singleCopy);
   int64_t rdMax = rdMaxParam.get();
   if (rdMax >= 0) c.recursiveDoublingMaxBytes = static_cast<size_t>(rdMax);
   std::string algo = algoParam.get();

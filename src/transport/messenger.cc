@@ -10,15 +10,18 @@ namespace {
 
 constexpr size_t kMaxEarlyCts = size_t{1} << 16;  // bounds what a misbehaving peer can make us hold
 constexpr size_t kSmallFrameBytes = 4096;         // eager messages copied whole into one write
+// A single-copy read moves at most this much per progress call, so other links move meanwhile;
+// a reducing one reads this much into its bounce buffer (small enough to stay in the cache).
+constexpr size_t kRemoteChunk = size_t{1} << 20;
+constexpr size_t kBounceBytes = size_t{256} << 10;
 
 size_t padTo8(size_t bytes) { return (8 - bytes % 8) % 8; }
 
 }  // namespace
 
-Messenger::Messenger(LinkPtr link, int peer, size_t eagerBytes, size_t eagerWindow)
+Messenger::Messenger(LinkPtr link, int peer, size_t eagerBytes, size_t eagerWindow, size_t singleCopyBytes)
     : link_(std::move(link)), peer_(peer), eagerBytes_(std::min(eagerBytes, kMaxFrame)),
-      eagerWindow_(eagerWindow),
-      eagerCredits_(eagerWindow) {}
+      eagerWindow_(eagerWindow), singleCopyBytes_(singleCopyBytes), eagerCredits_(eagerWindow) {}
 
 void Messenger::queueControl(uint32_t type, uint64_t tag, uint64_t bytes) {
   FrameHeader frame{type, 0, tag, bytes};
@@ -117,6 +120,8 @@ Status Messenger::deliver(Request* r, const char* payload) {
 void Messenger::dropRequests() {
   sends_.clear();
   recvs_.clear();
+  lent_.clear();
+  remote_ = nullptr;
   sending_ = receiving_ = nullptr;
   stashing_ = false;
   headerOutLeft_ = payloadOutLeft_ = padOutLeft_ = 0;
@@ -141,7 +146,7 @@ Status Messenger::progress(bool* moved) {
 }
 
 bool Messenger::expectsInput() const {
-  return !recvs_.empty() ||
+  return !recvs_.empty() || !lent_.empty() ||
          std::any_of(sends_.begin(), sends_.end(), [](const Request* r) { return !r->granted; });
 }
 
@@ -206,6 +211,18 @@ Status Messenger::progressWrite(bool* moved) {
         *moved = true;
         continue;
       }
+      if (!eager(r) && r->progressed == 0 && singleCopy(r)) {
+        // The peer reads the message itself: only the buffer's address crosses the link.
+        queueControl(kRemote, r->tag, r->bytes);
+        const uint64_t address = reinterpret_cast<uintptr_t>(r->buffer);
+        const char* a = reinterpret_cast<const char*>(&address);
+        ctrlOut_.insert(ctrlOut_.end(), a, a + sizeof(address));
+        r->progressed = r->bytes;
+        lent_.push_back(r);
+        sends_.erase(std::find(sends_.begin(), sends_.end(), r));
+        *moved = true;
+        continue;
+      }
       size_t frame = std::min(r->bytes - r->progressed, kMaxFrame);
       headerOut_ = FrameHeader{eager(r) ? kEager : kData, 0, r->tag, frame};
       headerOutLeft_ = sizeof(headerOut_);
@@ -243,6 +260,17 @@ Status Messenger::onHeader() {
       if (announced_.size() >= kMaxEarlyCts)
         return fail(Status::RemoteError, "rank %d announced too many unmatched messages", peer_);
       announced_.push_back(h.tag);
+      return Status::Success;
+    }
+    case kRemoteDone: return remoteDone(h.tag);
+    case kRemote: {
+      auto it = findRecv(h.tag);
+      if (it == recvs_.end() || eager(*it) || h.bytes != (*it)->bytes || (*it)->progressed != 0 || h.bytes == 0 ||
+          ((*it)->reduceSource != nullptr && h.bytes % dataTypeSize((*it)->type) != 0) || !link_->canReadPeer())
+        return fail(Status::RemoteError, "rank %d offered a %llu-byte message to read that no receive here can take",
+                    peer_, static_cast<unsigned long long>(h.bytes));
+      remote_ = *it;
+      remoteAddressGot_ = 0;
       return Status::Success;
     }
     case kCredit:
@@ -338,9 +366,56 @@ Status Messenger::readPayload(bool* moved) {
   return Status::Success;
 }
 
+Status Messenger::remoteDone(uint64_t tag) {
+  auto it = std::find_if(lent_.begin(), lent_.end(), [&](Request* r) { return r->tag == tag; });
+  if (it == lent_.end())
+    return fail(Status::RemoteError, "rank %d finished reading a message this rank never lent it", peer_);
+  (*it)->done = true;
+  lent_.erase(it);
+  return Status::Success;
+}
+
+Status Messenger::readRemote(bool* moved) {
+  Request* r = remote_;
+  const size_t left = r->bytes - r->progressed;
+  if (r->reduceSource == nullptr) {
+    const size_t n = std::min(left, kRemoteChunk);
+    HCCL_TRY(link_->readPeer(r->buffer + r->progressed, remoteAddress_ + r->progressed, n));
+    r->progressed += n;
+  } else {
+    const size_t elem = dataTypeSize(r->type);
+    if (bounce_.empty()) bounce_.resize(kBounceBytes);
+    const size_t n = std::min(left, kBounceBytes / elem * elem);
+    HCCL_TRY(link_->readPeer(bounce_.data(), remoteAddress_ + r->progressed, n));
+    HCCL_TRY(r->backend->reduce(r->buffer + r->progressed, r->reduceSource + r->progressed, bounce_.data(), n / elem,
+                                r->type, r->op));
+    r->progressed += n;
+  }
+  if (r->progressed == r->bytes) {
+    r->done = true;
+    recvs_.erase(std::find(recvs_.begin(), recvs_.end(), r));
+    queueControl(kRemoteDone, r->tag, r->bytes);
+    remote_ = nullptr;
+  }
+  *moved = true;
+  return Status::Success;
+}
+
 Status Messenger::progressRead(bool* moved) {
   for (;;) {
     size_t done = 0;
+    if (remote_ != nullptr) {
+      if (remoteAddressGot_ < sizeof(remoteAddress_)) {
+        char* a = reinterpret_cast<char*>(&remoteAddress_);
+        HCCL_TRY(link_->read(a + remoteAddressGot_, sizeof(remoteAddress_) - remoteAddressGot_, &done));
+        remoteAddressGot_ += done;
+        if (done == 0) return Status::Success;
+        *moved = true;
+        continue;
+      }
+      // One chunk per call: the other links move between chunks.
+      return readRemote(moved);
+    }
     if ((receiving_ != nullptr || stashing_) && payloadInLeft_ > 0) {
       bool progressed = false;
       HCCL_TRY(readPayload(&progressed));

@@ -9,6 +9,12 @@
 // message is delivered, so at most `eagerWindow` bytes per peer are ever held that way.
 // Payloads are padded to 8 bytes so a shared-memory ring never splits an element, which lets a
 // receive reduce straight out of the link's buffer.
+//
+// Single copy. Where the link lets the peer read our memory (Link::peerCanReadUs: shared memory
+// between processes), a granted message of at least singleCopyBytes crosses no link: the sender
+// answers the grant with the buffer's address (REMOTE frame), the receiver reads it straight into
+// its destination (or, reducing, a chunk at a time into a bounce buffer it reduces from) and says
+// so (REMOTE_DONE), which completes the send. Every byte is copied once instead of twice.
 #pragma once
 
 #include <cstddef>
@@ -45,14 +51,14 @@ class Messenger {
 
   // Messages of at most eagerBytes (capped at kMaxFrame: an eager message is one frame) go
   // without a grant, eagerWindow bytes at a time.
-  Messenger(LinkPtr link, int peer, size_t eagerBytes, size_t eagerWindow);
+  Messenger(LinkPtr link, int peer, size_t eagerBytes, size_t eagerWindow, size_t singleCopyBytes = 0);
 
   void postSend(Request* request);
   void postRecv(Request* request);
   // Moves whatever bytes can move now without blocking. *moved tells whether anything did.
   Status progress(bool* moved);
   // Whether requests are still pending here.
-  bool busy() const { return !sends_.empty() || !recvs_.empty() || ctrlSent_ < ctrlOut_.size(); }
+  bool busy() const { return !sends_.empty() || !recvs_.empty() || !lent_.empty() || ctrlSent_ < ctrlOut_.size(); }
   // Forgets pending requests (after a failure); the link stays.
   void dropRequests();
 
@@ -73,6 +79,8 @@ class Messenger {
     kData = 0x44415431,      // a frame of a granted message
     kEager = 0x45414731,     // a whole eager message
     kCredit = 0x43524431,    // receiver -> sender: eager bytes delivered
+    kRemote = 0x524d5431,    // sender -> receiver: read this granted message at the address that follows
+    kRemoteDone = 0x52444e31,  // receiver -> sender: read it; the buffer is the sender's again
   };
   // A message that arrived eagerly before its receive was posted.
   struct Unexpected {
@@ -84,6 +92,9 @@ class Messenger {
   Status progressRead(bool* moved);
   Status onHeader();
   Status readPayload(bool* moved);
+  bool singleCopy(const Request* r) const { return singleCopyBytes_ > 0 && r->bytes >= singleCopyBytes_ && link_->peerCanReadUs(); }
+  Status readRemote(bool* moved);  // the next chunk of the message being read from the peer
+  Status remoteDone(uint64_t tag);
   Request* findSend(uint64_t tag);
   bool eager(const Request* r) const { return r->bytes <= eagerBytes_; }
   static size_t eagerCost(size_t bytes) { return sizeof(FrameHeader) + (bytes + 7) / 8 * 8; }
@@ -99,6 +110,7 @@ class Messenger {
   int peer_;
   size_t eagerBytes_;
   size_t eagerWindow_;
+  size_t singleCopyBytes_;      // 0: never
   size_t eagerCredits_;         // what we may still send eagerly
   size_t creditsToReturn_ = 0;  // delivered eager bytes the peer does not know about yet
 
@@ -107,6 +119,7 @@ class Messenger {
   std::vector<std::pair<uint64_t, uint64_t>> earlyCts_;  // grants that arrived before the send
   std::vector<char> ctrlOut_;                            // queued CTS frames
   size_t ctrlSent_ = 0;
+  std::vector<Request*> lent_;  // sends whose buffer the peer reads itself, until REMOTE_DONE
   Request* sending_ = nullptr;  // the request whose frame is being written
   FrameHeader headerOut_{};
   size_t headerOutLeft_ = 0, payloadOutLeft_ = 0, padOutLeft_ = 0;
@@ -119,6 +132,10 @@ class Messenger {
   bool stashing_ = false;  // the frame being read is an eager message kept aside in stash_
   Unexpected stash_;
   size_t payloadInLeft_ = 0, padInLeft_ = 0, frameCost_ = 0;
+  Request* remote_ = nullptr;   // the receive being read from the peer's memory
+  uint64_t remoteAddress_ = 0;  // where its bytes start there (arrives after the REMOTE header)
+  size_t remoteAddressGot_ = 0;
+  std::vector<char> bounce_;    // what a reducing single-copy receive reads before it reduces
   std::vector<Unexpected> unexpected_;
   std::vector<uint64_t> announced_;  // granted sends announced before their receive was posted
   bool mismatch_ = false;  // the peer's message does not fit its receive

@@ -37,7 +37,16 @@ class Link {
   // Whether the peer rings this rank's doorbell (shm/doorbell.h) whenever it writes to us or
   // makes room for us: then an idle rank may sleep on the doorbell.
   virtual bool ringsDoorbell() const { return false; }
+
+  // Single copy: whether the peer can read this process's memory itself (so a large message
+  // need not cross the link), and reading `bytes` at `address` in the peer's memory into dst
+  // (only where the peer let us: canReadPeer()).
+  virtual bool peerCanReadUs() const { return false; }
+  virtual bool canReadPeer() const { return false; }
+  virtual Status readPeer(void* dst, uint64_t address, size_t bytes);
 };
+
+inline Status Link::readPeer(void*, uint64_t, size_t) { return Status::InternalError; }
 
 using LinkPtr = std::unique_ptr<Link>;
 

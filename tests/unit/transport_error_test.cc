@@ -43,7 +43,8 @@ class TransportErrors : public testing::TestWithParam<Kind> {
   MessagePtr probe_;
 };
 
-INSTANTIATE_TEST_SUITE_P(, TransportErrors, testing::Values(Kind::Tcp, Kind::Shm), kindName);
+INSTANTIATE_TEST_SUITE_P(, TransportErrors, testing::Values(Kind::Tcp, Kind::Shm, Kind::ShmSingleCopy),
+                         kindName);
 
 // ---- size mismatches ----
 
@@ -215,7 +216,7 @@ struct WireHeader {
 };
 static_assert(sizeof(WireHeader) == 24);
 constexpr uint32_t kWireCts = 0x43545331, kWireData = 0x44415431, kWireEager = 0x45414731,
-                   kWireCredit = 0x43524431;
+                   kWireCredit = 0x43524431, kWireRemote = 0x524d5431, kWireRemoteDone = 0x52444e31;
 
 std::vector<char> frames(std::initializer_list<WireHeader> headers, size_t payloadEach = 0) {
   std::vector<char> out;
@@ -255,6 +256,12 @@ TEST_P(TransportErrors, CorruptFramesAreRemoteErrors) {
       {"credit never given", kEager, frames({{kWireCredit, 0, 0, 4096}}), false},
       {"partial element for a reducing receive", kEager, frames({{kWireData, 0, 7, 6}}, 6), true},
       {"flood of unmatched grants", kEager, ctsFlood, false},
+      // A single-copy offer: the header, then the address (here 0x1111..., never mapped).
+      {"remote read nobody asked for", kEager, frames({{kWireRemote, 0, 9, 300 * KiB}}, 8), false},
+      {"remote read of another size", kEager, frames({{kWireRemote, 0, 7, 100 * KiB}}, 8), false},
+      {"remote read at an unmapped address", kEager, frames({{kWireRemote, 0, 7, 300 * KiB}}, 8), false},
+      {"reducing remote read at an unmapped address", kEager, frames({{kWireRemote, 0, 7, 300 * KiB}}, 8), true},
+      {"remote read finished for nothing lent", kEager, frames({{kWireRemoteDone, 0, 7, 0}}), false},
       {"eager messages beyond the credit window", 4096,
        frames({{kWireEager, 0, 100, 4096}, {kWireEager, 0, 101, 4096}, {kWireEager, 0, 102, 4096},
                {kWireEager, 0, 103, 4096}, {kWireEager, 0, 104, 4096}, {kWireEager, 0, 105, 4096}},

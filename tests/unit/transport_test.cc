@@ -232,6 +232,33 @@ TEST_P(TransportLink, BytesWrittenBeforeCloseStillArrive) {
   EXPECT_EQ(0, memcmp(data.data(), got.data(), total));
 }
 
+// ---- single copy (shared memory only) ----
+
+// Reading the peer's memory is used only where both sides offer it and the probe read worked;
+// then a read lands the peer's bytes, and a bad address is an error, not a crash.
+TEST(ShmSingleCopy, UsedOnlyWhereBothSidesOfferIt) {
+  for (auto [offerA, offerB] : {std::pair{true, true}, {true, false}, {false, true}, {false, false}}) {
+    SCOPED_TRACE(std::string("a offers ") + (offerA ? "yes" : "no") + ", b offers " + (offerB ? "yes" : "no"));
+    LinkPtr a, b;
+    ASSERT_EQ(Status::Success, makeShmLinks(64 * KiB, offerA, offerB, &a, &b));
+    const bool both = offerA && offerB;
+    EXPECT_EQ(a->canReadPeer(), both);
+    EXPECT_EQ(b->canReadPeer(), both);
+    EXPECT_EQ(a->peerCanReadUs(), both);
+    EXPECT_EQ(b->peerCanReadUs(), both);
+    const std::vector<char> theirs = randomBytes(3 * MiB + 5, 11);
+    std::vector<char> mine(theirs.size(), 0);
+    const Status read = a->readPeer(mine.data(), reinterpret_cast<uintptr_t>(theirs.data()), theirs.size());
+    if (!both) {
+      EXPECT_TRUE(failed(read));
+      continue;
+    }
+    ASSERT_EQ(Status::Success, read);
+    EXPECT_EQ(mine, theirs);
+    EXPECT_EQ(Status::RemoteError, a->readPeer(mine.data(), 16, 4096)) << "an unmapped address reads nothing";
+  }
+}
+
 }  // namespace
 }  // namespace transport_test
 }  // namespace hccl

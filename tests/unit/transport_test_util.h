@@ -37,13 +37,15 @@ constexpr double kDeadlineSeconds = 10;  // no loop in these tests waits longer
 constexpr size_t KiB = 1024;
 constexpr size_t MiB = 1024 * 1024;
 
-enum class Kind { Tcp, Shm };
+// ShmSingleCopy: shared memory whose granted messages the receiver reads from the sender's
+// buffer (process_vm_readv) instead of through the ring.
+enum class Kind { Tcp, Shm, ShmSingleCopy };
 
-inline void PrintTo(Kind kind, std::ostream* os) { *os << (kind == Kind::Tcp ? "tcp" : "shm"); }
-
-inline std::string kindName(const testing::TestParamInfo<Kind>& info) {
-  return info.param == Kind::Tcp ? "tcp" : "shm";
+inline const char* kindText(Kind kind) {
+  return kind == Kind::Tcp ? "tcp" : kind == Kind::Shm ? "shm" : "shm_single_copy";
 }
+inline void PrintTo(Kind kind, std::ostream* os) { *os << kindText(kind); }
+inline std::string kindName(const testing::TestParamInfo<Kind>& info) { return kindText(info.param); }
 
 inline Status connectedSockets(Socket* a, Socket* b) {
   Socket listener;
@@ -57,15 +59,10 @@ inline Status connectedSockets(Socket* a, Socket* b) {
   return listener.accept(b, deadline);
 }
 
-// Two Links joined to each other. `capacity`: the shm ring each way, or TCP's staging buffer.
-inline Status makeLinks(Kind kind, size_t capacity, LinkPtr* a, LinkPtr* b) {
+// Two shared-memory Links joined to each other; each side offers single copy or not.
+inline Status makeShmLinks(size_t capacity, bool singleCopyA, bool singleCopyB, LinkPtr* a, LinkPtr* b) {
   Socket sa, sb;
   HCCL_TRY(connectedSockets(&sa, &sb));
-  if (kind == Kind::Tcp) {
-    *a = std::make_unique<TcpLink>(std::move(sa), capacity);
-    *b = std::make_unique<TcpLink>(std::move(sb), capacity);
-    return Status::Success;
-  }
   static std::atomic<int> serial{0};
   std::string name = "/hccl-test-" + std::to_string(getpid()) + "-" + std::to_string(serial++);
   Deadline deadline = deadlineIn(kDeadlineSeconds);
@@ -79,8 +76,8 @@ inline Status makeLinks(Kind kind, size_t capacity, LinkPtr* a, LinkPtr* b) {
   HCCL_TRY(bells.back()->create(name + "-bell-b"));
   Doorbell& bellB = *bells.back();
   // The three set-up rounds, interleaved: each round's message is small, so no send waits.
-  HCCL_TRY(ShmLink::begin(std::move(sa), name + "-a", bellA.name(), capacity, deadline, &la));
-  HCCL_TRY(ShmLink::begin(std::move(sb), name + "-b", bellB.name(), capacity, deadline, &lb));
+  HCCL_TRY(ShmLink::begin(std::move(sa), name + "-a", bellA.name(), capacity, singleCopyA, deadline, &la));
+  HCCL_TRY(ShmLink::begin(std::move(sb), name + "-b", bellB.name(), capacity, singleCopyB, deadline, &lb));
   HCCL_TRY(la->attach(deadline));
   HCCL_TRY(lb->attach(deadline));
   HCCL_TRY(la->finish(deadline));
@@ -89,6 +86,19 @@ inline Status makeLinks(Kind kind, size_t capacity, LinkPtr* a, LinkPtr* b) {
   bellB.unlink();
   *a = std::move(la);
   *b = std::move(lb);
+  return Status::Success;
+}
+
+// Two Links joined to each other. `capacity`: the shm ring each way, or TCP's staging buffer.
+inline Status makeLinks(Kind kind, size_t capacity, LinkPtr* a, LinkPtr* b) {
+  if (kind != Kind::Tcp) {
+    const bool singleCopy = kind == Kind::ShmSingleCopy;
+    return makeShmLinks(capacity, singleCopy, singleCopy, a, b);
+  }
+  Socket sa, sb;
+  HCCL_TRY(connectedSockets(&sa, &sb));
+  *a = std::make_unique<TcpLink>(std::move(sa), capacity);
+  *b = std::make_unique<TcpLink>(std::move(sb), capacity);
   return Status::Success;
 }
 
@@ -125,6 +135,11 @@ class GatedLink final : public Link {
   Status checkAlive() override { return inner_->checkAlive(); }
   void shutdown() override { inner_->shutdown(); }
   int waitFd() const override { return inner_->waitFd(); }
+  bool peerCanReadUs() const override { return inner_->peerCanReadUs(); }
+  bool canReadPeer() const override { return inner_->canReadPeer(); }
+  Status readPeer(void* dst, uint64_t address, size_t bytes) override {
+    return inner_->readPeer(dst, address, bytes);
+  }
 
  private:
   void charge(size_t bytes) {
@@ -156,8 +171,10 @@ inline Status makeEndpoints(Kind kind, size_t capacity, size_t eagerBytes, Endpo
   auto gb = std::make_unique<GatedLink>(std::move(lb));
   out->gateA = ga.get();
   out->gateB = gb.get();
-  out->a = std::make_unique<Messenger>(std::move(ga), 1, eagerBytes, eagerWindow);
-  out->b = std::make_unique<Messenger>(std::move(gb), 0, eagerBytes, eagerWindow);
+  // Single copy for every granted message.
+  const size_t singleCopyBytes = kind == Kind::ShmSingleCopy ? eagerBytes + 1 : 0;
+  out->a = std::make_unique<Messenger>(std::move(ga), 1, eagerBytes, eagerWindow, singleCopyBytes);
+  out->b = std::make_unique<Messenger>(std::move(gb), 0, eagerBytes, eagerWindow, singleCopyBytes);
   out->eagerBytes = eagerBytes;
   out->eagerWindow = eagerWindow;
   return Status::Success;

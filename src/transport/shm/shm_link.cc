@@ -1,6 +1,9 @@
 #include "transport/shm/shm_link.h"
 
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -11,25 +14,61 @@
 namespace hccl {
 namespace {
 
-// The setup messages on the control socket: a ring's and a doorbell's name each way, then an
-// acknowledgement.
+// The setup messages on the control socket: a ring's and a doorbell's name, the process, and
+// where a peer may read a known word to try single copy, each way; then an acknowledgement
+// (kAcked, plus kCanRead when that read worked).
 struct RingName {
   char ring[64];
   char doorbell[64];
+  int32_t pid;
+  int32_t singleCopy;
+  uint64_t probe;  // the address of kProbe
 };
+constexpr uint64_t kProbe = 0x68636d612d726561ull;
+constexpr uint8_t kAcked = 1, kCanRead = 2;
+
+// Lets processes of the same user read this one's memory (process_vm_readv) where the Yama
+// security module would allow only ancestors; once per process, for single copy.
+void allowPeerReads() {
+  static const bool once = [] {
+    prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);  // EINVAL without Yama: nothing to do
+    return true;
+  }();
+  (void)once;
+}
+
+Status readAt(int pid, void* dst, uint64_t address, size_t bytes) {
+  while (bytes > 0) {
+    iovec local{dst, bytes};
+    iovec remote{reinterpret_cast<void*>(address), bytes};
+    const ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+    if (n <= 0) return fail(Status::RemoteError, "shm: reading rank process %d's memory: %s", pid,
+                            n < 0 ? strerror(errno) : "nothing read");
+    dst = static_cast<char*>(dst) + n;
+    address += static_cast<uint64_t>(n);
+    bytes -= static_cast<size_t>(n);
+  }
+  return Status::Success;
+}
 
 bool ours(const char* name) { return strncmp(name, "/hccl-", 6) == 0; }
 
 }  // namespace
 
 Status ShmLink::begin(Socket control, const std::string& ringName, const std::string& doorbellName,
-                      size_t capacity, Deadline deadline, std::unique_ptr<ShmLink>* out) {
+                      size_t capacity, bool singleCopy, Deadline deadline, std::unique_ptr<ShmLink>* out) {
   std::unique_ptr<ShmLink> link(new ShmLink);
   link->control_ = std::move(control);
+  link->singleCopy_ = singleCopy;
+  if (singleCopy) allowPeerReads();
   HCCL_TRY(link->rx_.create(ringName, (capacity + 4095) / 4096 * 4096));
   RingName mine{};
   snprintf(mine.ring, sizeof(mine.ring), "%s", ringName.c_str());
   snprintf(mine.doorbell, sizeof(mine.doorbell), "%s", doorbellName.c_str());
+  static const uint64_t probe = kProbe;
+  mine.pid = getpid();
+  mine.singleCopy = singleCopy;
+  mine.probe = reinterpret_cast<uintptr_t>(&probe);
   HCCL_TRY(link->control_.sendAll(&mine, sizeof(mine), deadline));
   *out = std::move(link);
   return Status::Success;
@@ -44,13 +83,23 @@ Status ShmLink::attach(Deadline deadline) {
     return fail(Status::RemoteError, "shm: peer sent a bad ring or doorbell name");
   HCCL_TRY(tx_.open(theirs.ring));
   HCCL_TRY(peerBell_.open(theirs.doorbell));
-  uint8_t ack = 1;
+  // Single copy when both sides want it and one read of the peer's probe word works (it may
+  // not: another pid namespace, ptrace restrictions, seccomp).
+  peerPid_ = theirs.pid;
+  uint64_t word = 0;
+  iovec local{&word, sizeof(word)};
+  iovec remote{reinterpret_cast<void*>(theirs.probe), sizeof(word)};
+  canReadPeer_ = singleCopy_ && theirs.singleCopy && theirs.pid > 0 &&
+                 process_vm_readv(theirs.pid, &local, 1, &remote, 1, 0) == static_cast<ssize_t>(sizeof(word)) &&
+                 word == kProbe;
+  uint8_t ack = kAcked | (canReadPeer_ ? kCanRead : 0);
   return control_.sendAll(&ack, 1, deadline);
 }
 
 Status ShmLink::finish(Deadline deadline) {
   uint8_t ack = 0;
   HCCL_TRY(control_.recvAll(&ack, 1, deadline));
+  peerCanReadUs_ = (ack & kCanRead) != 0;
   rx_.unlink();  // both sides have mapped it: nothing is left behind in /dev/shm
   return Status::Success;
 }
@@ -107,6 +156,11 @@ void ShmLink::consume(size_t bytes) {
   rxTail_ += bytes;
   rx_.header()->tail.store(rxTail_, std::memory_order_release);
   peerBell_.ring();
+}
+
+Status ShmLink::readPeer(void* dst, uint64_t address, size_t bytes) {
+  if (!canReadPeer_) return fail(Status::InternalError, "shm: single copy from a peer that does not allow it");
+  return readAt(peerPid_, dst, address, bytes);
 }
 
 Status ShmLink::checkAlive() {

@@ -17,8 +17,10 @@ class ShmLink final : public Link {
   // on any of them: begin() creates our receive ring and announces its name and our doorbell's,
   // attach() maps the peer's ring and doorbell and acknowledges, finish() waits for the
   // acknowledgement and drops the ring's name.
+  // singleCopy: whether to offer and use reads of the peer's memory (process_vm_readv), which
+  // attach() then tries once.
   static Status begin(Socket control, const std::string& ringName, const std::string& doorbellName,
-                      size_t capacity, Deadline deadline, std::unique_ptr<ShmLink>* out);
+                      size_t capacity, bool singleCopy, Deadline deadline, std::unique_ptr<ShmLink>* out);
   Status attach(Deadline deadline);
   Status finish(Deadline deadline);
 
@@ -31,6 +33,9 @@ class ShmLink final : public Link {
   void shutdown() override { control_.shutdown(); }
   int waitFd() const override { return -1; }
   bool ringsDoorbell() const override { return true; }
+  bool peerCanReadUs() const override { return peerCanReadUs_; }
+  bool canReadPeer() const override { return canReadPeer_; }
+  Status readPeer(void* dst, uint64_t address, size_t bytes) override;
 
  private:
   ShmLink() = default;
@@ -39,6 +44,9 @@ class ShmLink final : public Link {
   ShmRing rx_;  // ours: the peer writes, we read
   ShmRing tx_;  // the peer's: we write, it reads
   Doorbell peerBell_;  // rung after we write into tx_ or free room in rx_
+  bool singleCopy_ = false;
+  int peerPid_ = 0;
+  bool canReadPeer_ = false, peerCanReadUs_ = false;
   uint64_t txHead_ = 0, txTailSeen_ = 0;  // cached counters avoid touching the peer's line
   uint64_t rxTail_ = 0, rxHeadSeen_ = 0;
 };
