@@ -66,6 +66,8 @@ struct CollArgs {
   const PlanLayout* layout = nullptr;
   int channels = 1;       // parallel rings of Ring AllReduce
   size_t chunkBytes = 0;  // pipeline chunk of Tree, Hierarchical and Weighted; 0: one chunk
+
+  bool operator==(const CollArgs&) const = default;
 };
 
 // Ring schedules for the reducing and gathering collectives (recursive doubling for small

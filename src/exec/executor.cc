@@ -56,14 +56,14 @@ Status start(Operation& o) {
   const bool convert = convertsFp8(o) && inputs > 0;
   const size_t stagedBytes = convert || o.preMultiply ? inputs * dataTypeSize(o.type) : 0;
   const bool ownStaging = o.args.kind == CollKind::Send;
-  const size_t scratchBytes = o.plan.scratchBytes + (ownStaging ? 0 : stagedBytes);
+  const size_t scratchBytes = o.plan->scratchBytes + (ownStaging ? 0 : stagedBytes);
   if (scratchBytes > 0) o.scratch = comm.scratch(scratchBytes);
   if (stagedBytes > 0) {
     if (ownStaging && o.send != o.stagedInput.data()) {
       o.stagedInput.assign(o.send, o.send + stagedBytes);
       o.send = o.stagedInput.data();  // converted in place below
     }
-    char* staged = ownStaging ? o.stagedInput.data() : o.scratch + o.plan.scratchBytes;
+    char* staged = ownStaging ? o.stagedInput.data() : o.scratch + o.plan->scratchBytes;
     const char* input = o.send;
     if (convert) {
       const uint8_t* toOcp = fp8ConversionTable(o.type, Fp8Encoding::Fnuz, Fp8Encoding::Ocp);
@@ -75,7 +75,7 @@ Status start(Operation& o) {
     o.send = staged;
   }
   HCCL_TRACE(Coll, "%s seq tag 0x%llx plan:\n%s", collKindName(o.args.kind),
-             static_cast<unsigned long long>(o.tagBase), o.plan.describe().c_str());
+             static_cast<unsigned long long>(o.tagBase), o.plan->describe().c_str());
   o.started = true;
   return Status::Success;
 }
@@ -83,7 +83,7 @@ Status start(Operation& o) {
 // Runs a phase's local steps and posts its transfers.
 Status startPhase(Operation& o) {
   CommContext& comm = *o.comm;
-  const Phase& phase = o.plan.phases[o.phase];
+  const Phase& phase = o.plan->phases[o.phase];
   size_t transfers = std::count_if(phase.steps.begin(), phase.steps.end(),
                                    [](const Step& s) { return s.isTransfer(); });
   o.requests.assign(transfers, Request{});  // sized once: messengers keep pointers into it
@@ -132,14 +132,14 @@ Status advance(Operation& o, bool* moved) {
   if (!o.started) {
     HCCL_TRY(start(o));
     *moved = true;
-    if (o.plan.phases.empty()) return finish(o);
+    if (o.plan->phases.empty()) return finish(o);
     HCCL_TRY(startPhase(o));
   }
   for (;;) {
     for (const Request& r : o.requests)
       if (!r.done) return Status::Success;
     *moved = true;
-    if (++o.phase == o.plan.phases.size()) return finish(o);
+    if (++o.phase == o.plan->phases.size()) return finish(o);
     HCCL_TRY(startPhase(o));
   }
 }
@@ -258,10 +258,11 @@ class Runner {
       }
     }
     if (bell == nullptr) return false;
-    const uint32_t armed = bell->arm();
+    uint32_t armed = 0;
+    const bool canSleep = bell->arm(&armed);
     bool moved = false;
     step(&moved);  // once more, now that a ring cannot be missed
-    if (!moved) bell->sleep(armed, kDoorbellSleepMicros);
+    if (!moved && canSleep) bell->sleep(armed, kDoorbellSleepMicros);
     bell->disarm();
     if (moved) backoff_.reset();
     return true;

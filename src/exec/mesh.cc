@@ -1,6 +1,7 @@
 #include "exec/mesh.h"
 
 #include <cstring>
+#include <memory>
 
 #include "algorithms/schedules.h"
 #include "exec/comm_context.h"
@@ -25,7 +26,7 @@ Status allGatherOnMesh(CommContext& comm, uint64_t tag, const void* mine, size_t
   o.send = own;
   o.recv = static_cast<char*>(all);
   o.tagBase = tag;
-  o.plan = planDirectAllGather(o.args);
+  o.plan = std::make_shared<const Plan>(planDirectAllGather(o.args));
   o.planned = true;
   return runOperations({&o});
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "algorithms/planner.h"
@@ -38,7 +39,7 @@ struct Operation {
   // Run state, owned by the executor. A Plan given before the run (planned) is run as it is;
   // otherwise the executor asks the communicator's schedule chooser.
   bool planned = false;
-  Plan plan;
+  std::shared_ptr<const Plan> plan;  // shared with the communicator's kept plans
   char* scratch = nullptr;
   size_t phase = 0;
   bool started = false;

@@ -32,7 +32,29 @@ TEST(CostModel, OneNodePlansAsBefore) {
   chooser.setTopology(&t);
   CollArgs a = allReduce(4, size_t{1} << 20);
   a.rank = 1;
-  EXPECT_EQ(chooser.plan(a).describe(), planCollective(a).describe());
+  EXPECT_EQ(chooser.plan(a)->describe(), planCollective(a).describe());
+}
+
+// Repeated calls reuse their Plan; a call that differs in any argument gets its own, also after
+// more distinct calls than are kept.
+TEST(CostModel, RepeatedCallsShareTheirPlan) {
+  Topology t = makeCluster(1, 0, 4, 100, 100);
+  ScheduleChooser chooser;
+  chooser.setTopology(&t);
+  CollArgs a = allReduce(4, 4096);
+  a.rank = 2;
+  const auto first = chooser.plan(a);
+  EXPECT_EQ(chooser.plan(a), first);
+  CollArgs inPlace = a;
+  inPlace.inPlace = true;
+  EXPECT_NE(chooser.plan(inPlace), first);
+  for (size_t count = 1; count <= 40; ++count) {
+    CollArgs other = a;
+    other.count = count * 1000;
+    EXPECT_EQ(chooser.plan(other)->describe(), planCollective(other).describe()) << count;
+    EXPECT_EQ(chooser.plan(other)->describe(), planCollective(other).describe()) << count << ", kept";
+  }
+  EXPECT_EQ(chooser.plan(a)->describe(), first->describe());
 }
 
 TEST(CostModel, HeterogeneousLargeMessagesGoWeightedSmallOnesSkipTheRing) {
@@ -76,7 +98,7 @@ TEST(CostModel, PlansWithTopologyAreAPlannersPlans) {
   a.rank = 3;
   ScheduleChooser chooser;
   chooser.setTopology(&t);
-  Plan plan = chooser.plan(a);
+  const Plan& plan = *chooser.plan(a);
   EXPECT_FALSE(plan.phases.empty());
   EXPECT_EQ(plan.describe(), planWithChoice(a, planLayout(t), choose(a, t)).describe());
 }

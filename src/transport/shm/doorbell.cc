@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/futex.h>
+#include <linux/membarrier.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -24,6 +25,19 @@ long futex(std::atomic<uint32_t>* word, int op, uint32_t value, const timespec* 
   return syscall(SYS_futex, reinterpret_cast<uint32_t*>(word), op, value, timeout, nullptr, 0);
 }
 
+long membarrier(int command) { return syscall(SYS_membarrier, command, 0, 0); }
+
+// Whether this process receives the owners' membarriers. Registration belongs to the address
+// space, which a forked child does not inherit: remembered per process id.
+bool registeredForMembarrier() {
+  static std::atomic<pid_t> registeredPid{0};
+  const pid_t pid = getpid();
+  if (registeredPid.load(std::memory_order_acquire) == pid) return true;
+  if (membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) != 0) return false;
+  registeredPid.store(pid, std::memory_order_release);
+  return true;
+}
+
 }  // namespace
 
 Doorbell::~Doorbell() {
@@ -40,6 +54,8 @@ Status Doorbell::create(const std::string& name) {
   ::close(fd);
   if (p == MAP_FAILED) return fail(Status::SystemError, "doorbell %s: %s", name.c_str(), strerror(errno));
   bell_ = new (p) Bell{};
+  // The owner promises the membarrier only if it works here (seccomp may forbid it).
+  bell_->asymmetric = registeredForMembarrier() && membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0;
   return Status::Success;
 }
 
@@ -54,12 +70,20 @@ Status Doorbell::open(const std::string& name) {
   ::close(fd);
   if (p == MAP_FAILED) return fail(Status::RemoteError, "doorbell %s: bad size or no mapping", name.c_str());
   bell_ = static_cast<Bell*>(p);
+  fenceless_ = bell_->asymmetric != 0 && registeredForMembarrier();
   return Status::Success;
 }
 
 void Doorbell::unlink() {
   if (owner_ && !name_.empty()) shm_unlink(name_.c_str());
   owner_ = false;
+}
+
+bool Doorbell::arm(uint32_t* armed) {
+  bell_->sleepers.fetch_add(1, std::memory_order_seq_cst);
+  if (bell_->asymmetric && membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) != 0) return false;
+  *armed = bell_->word.load(std::memory_order_seq_cst);
+  return true;
 }
 
 void Doorbell::sleep(uint32_t armed, int timeoutUs) {

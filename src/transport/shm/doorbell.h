@@ -5,9 +5,13 @@
 // more ranks than cores, or other work on the machine, a yield often hands it to the wrong
 // process for a whole time slice).
 //
-// Ringing costs one load of a line that changes only when the owner falls asleep or wakes, plus
-// a fence: the store that published the progress must be ordered before that load, or the
-// owner could check, find nothing, and sleep through the ring.
+// Ringing costs one load of a line that changes only when the owner falls asleep or wakes. The
+// store that published the progress must be ordered before that load, or the owner could check,
+// find nothing, and sleep through the ring. A fence there would make every message wait until
+// its lines reached the peer (most of a small message's cost), so where the kernel offers it the
+// fence moves to the sleeper: it issues membarrier(GLOBAL_EXPEDITED) between arming and its last
+// check, which makes every ringing process's compiler barrier a full one at that moment. Ringers
+// skip the fence only when they are registered for it and the owner promised to use it.
 #pragma once
 
 #include <atomic>
@@ -35,16 +39,17 @@ class Doorbell {
 
   // Peer side, after a store that the owner may be waiting for.
   void ring() {
-    std::atomic_thread_fence(std::memory_order_seq_cst);
+    if (fenceless_) std::atomic_signal_fence(std::memory_order_seq_cst);
+    else std::atomic_thread_fence(std::memory_order_seq_cst);
     if (bell_->sleepers.load(std::memory_order_relaxed) != 0) wake();
   }
+  bool fenceless() const { return fenceless_; }
 
   // Owner side: arm() (then check for work once more), then sleep() unless there was some, then
-  // disarm(). sleep() returns when rung, after timeoutUs, or at once if rung since arm().
-  uint32_t arm() {
-    bell_->sleepers.fetch_add(1, std::memory_order_seq_cst);
-    return bell_->word.load(std::memory_order_seq_cst);
-  }
+  // disarm(). sleep() returns when rung, after timeoutUs, or at once if rung since arm(). arm()
+  // returns false when a ring could still be missed (the promised membarrier failed): then check
+  // again rather than sleep.
+  bool arm(uint32_t* armed);
   void sleep(uint32_t armed, int timeoutUs);
   void disarm() { bell_->sleepers.fetch_sub(1, std::memory_order_relaxed); }
 
@@ -52,11 +57,13 @@ class Doorbell {
   struct alignas(64) Bell {
     std::atomic<uint32_t> word;      // the futex: bumped by every ring that finds a sleeper
     std::atomic<uint32_t> sleepers;  // the owner's threads that are armed
+    uint32_t asymmetric;             // the owner issues membarrier before its last check
   };
   void wake();
 
   std::string name_;
   bool owner_ = false;
+  bool fenceless_ = false;  // ring() may skip the fence (see above)
   Bell* bell_ = nullptr;
 };
 
