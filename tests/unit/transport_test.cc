@@ -3,11 +3,14 @@
 // space; an empty read is no error; a peer that shuts down or goes away is noticed, and the
 // bytes it wrote before that still arrive. Messenger conformance is in transport_messenger_test.cc,
 // failures in transport_error_test.cc.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 
 #include <random>
 #include <vector>
 
+#include "transport/shm/shm_ring.h"
 #include "transport_test_util.h"
 
 namespace hccl {
@@ -230,6 +233,22 @@ TEST_P(TransportLink, BytesWrittenBeforeCloseStillArrive) {
     received += done;
   }
   EXPECT_EQ(0, memcmp(data.data(), got.data(), total));
+}
+
+// A ring larger than /dev/shm is refused when it is made (not a SIGBUS when a call first
+// touches the missing page), and leaves no name behind.
+TEST(ShmRingSetup, NoRoomInDevShmIsAnErrorAtCreation) {
+  const std::string name = "/hccl-test-huge-" + std::to_string(getpid());
+  {
+    ShmRing ring;
+    EXPECT_EQ(Status::SystemError, ring.create(name, size_t{1} << 50));
+  }
+  const int fd = shm_open(name.c_str(), O_RDONLY, 0);
+  EXPECT_LT(fd, 0) << name << " was left in /dev/shm";
+  if (fd >= 0) {
+    close(fd);
+    shm_unlink(name.c_str());
+  }
 }
 
 // ---- single copy (shared memory only) ----
