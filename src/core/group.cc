@@ -1,7 +1,11 @@
 #include "core/group.h"
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
+#include <memory_resource>
 #include <mutex>
+#include <span>
 #include <thread>
 #include <vector>
 
@@ -56,7 +60,7 @@ Status runInits(std::vector<PendingInit>& inits) {
 
 // A send to this same rank is paired, in call order, with a receive from this rank; the
 // receive becomes a local copy and the send has nothing left to do.
-Status pairSelfTransfers(const std::vector<Operation*>& order) {
+Status pairSelfTransfers(std::span<Operation* const> order) {
   std::vector<Operation*> sends, recvs;
   for (Operation* o : order) {
     if (o->args.root != o->args.rank) continue;
@@ -78,7 +82,7 @@ Status pairSelfTransfers(const std::vector<Operation*>& order) {
 }
 
 // Sends whose input a receive of the same group overwrites get a private copy of it first.
-void stageOverwrittenSends(const std::vector<Operation*>& order) {
+void stageOverwrittenSends(std::span<Operation* const> order) {
   const std::vector<bool> overwritten = overwrittenSends(order);
   for (size_t i = 0; i < overwritten.size(); ++i) {
     if (!overwritten[i]) continue;
@@ -165,8 +169,12 @@ Status execute(std::vector<std::unique_ptr<Operation>>& ops) {
     HCCL_TRY(executeWithDevices(device));
     if (ops.empty()) return Status::Success;
   }
-  std::vector<Operation*> order;
-  std::vector<Communicator*> comms;
+  // A call's lists live on the stack (a large group's spill to the heap): a small call costs
+  // no allocation here.
+  std::array<std::byte, 2048> stack;
+  std::pmr::monotonic_buffer_resource arena(stack.data(), stack.size());
+  std::pmr::vector<Operation*> order(&arena);
+  std::pmr::vector<Communicator*> comms(&arena);
   for (auto& o : ops) {
     order.push_back(o.get());
     if (std::find(comms.begin(), comms.end(), &communicatorOf(*o)) == comms.end()) comms.push_back(&communicatorOf(*o));
@@ -183,7 +191,7 @@ Status execute(std::vector<std::unique_ptr<Operation>>& ops) {
     }
   }
   std::sort(comms.begin(), comms.end());  // one lock order for every thread
-  std::vector<std::unique_lock<std::mutex>> locks;
+  std::pmr::vector<std::unique_lock<std::mutex>> locks(&arena);
   for (Communicator* comm : comms) {
     comm->joinInit();  // a non-blocking init must finish before the comm carries data
     locks.emplace_back(comm->busy());

@@ -5,7 +5,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstring>
+#include <memory_resource>
+#include <span>
 
 #include "algorithms/extents.h"
 #include "base/backoff.h"
@@ -146,7 +150,7 @@ Status advance(Operation& o, bool* moved) {
 
 class Runner {
  public:
-  explicit Runner(const std::vector<Operation*>& ops) : ops_(ops), backoff_(anyOversubscribed(ops)) {
+  explicit Runner(std::span<Operation* const> ops) : ops_(ops), backoff_(anyOversubscribed(ops)) {
     for (Operation* o : ops)
       if (std::find(comms_.begin(), comms_.end(), o->comm) == comms_.end()) comms_.push_back(o->comm);
     timeout_ = secondsToDuration(comms_.empty() ? 600.0 : comms_[0]->config().timeoutSeconds);
@@ -206,7 +210,7 @@ class Runner {
     }
   }
 
-  static bool anyOversubscribed(const std::vector<Operation*>& ops) {
+  static bool anyOversubscribed(std::span<Operation* const> ops) {
     return std::any_of(ops.begin(), ops.end(), [](const Operation* o) { return o->comm->oversubscribed(); });
   }
 
@@ -318,8 +322,10 @@ class Runner {
     return out.empty() ? "none" : out;
   }
 
-  const std::vector<Operation*>& ops_;
-  std::vector<CommContext*> comms_;
+  std::span<Operation* const> ops_;
+  std::array<std::byte, 256> commsStack_;  // comms_ lives here unless a group spans many communicators
+  std::pmr::monotonic_buffer_resource commsArena_{commsStack_.data(), commsStack_.size()};
+  std::pmr::vector<CommContext*> comms_{&commsArena_};
   Backoff backoff_;
   Clock::duration timeout_;
   Clock::time_point lastLivenessCheck_;
@@ -328,7 +334,7 @@ class Runner {
 
 }  // namespace
 
-Status runOperations(const std::vector<Operation*>& ops) { return Runner(ops).run(); }
+Status runOperations(std::span<Operation* const> ops) { return Runner(ops).run(); }
 
 bool convertsFp8(const Operation& o) {
   return o.comm->config().fp8Encoding == Fp8Encoding::Fnuz && isFp8Type(o.type);

@@ -4,7 +4,7 @@
 // Idle waits back off from spinning to yielding to polling, so oversubscribed ranks share cores.
 #pragma once
 
-#include <vector>
+#include <span>
 
 #include "exec/operation.h"
 
@@ -12,7 +12,7 @@ namespace hccl {
 
 // Runs until every operation is done or failed. A failure breaks only its own communicator
 // (its links close so its peers fail fast); the first failure is returned.
-Status runOperations(const std::vector<Operation*>& ops);
+Status runOperations(std::span<Operation* const> ops);
 
 // Whether o's fp8 data is FNUZ on this rank, so the executor converts its input to OCP on the way
 // in and its output back on the way out (base/fp8_encoding.h).

@@ -28,7 +28,8 @@ Status allGatherOnMesh(CommContext& comm, uint64_t tag, const void* mine, size_t
   o.tagBase = tag;
   o.plan = std::make_shared<const Plan>(planDirectAllGather(o.args));
   o.planned = true;
-  return runOperations({&o});
+  Operation* const ops[] = {&o};
+  return runOperations(ops);
 }
 
 }  // namespace hccl

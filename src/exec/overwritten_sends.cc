@@ -5,7 +5,7 @@
 
 namespace hccl {
 
-std::vector<bool> overwrittenSends(const std::vector<Operation*>& ops) {
+std::vector<bool> overwrittenSends(std::span<Operation* const> ops) {
   std::vector<std::pair<const char*, const char*>> written;  // receive ranges, sorted by start
   for (const Operation* o : ops)
     if (o->args.kind == CollKind::Recv && o->args.count > 0)

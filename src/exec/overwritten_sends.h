@@ -4,6 +4,7 @@
 // moving it by DMA. Both ask here.
 #pragma once
 
+#include <span>
 #include <vector>
 
 #include "exec/operation.h"
@@ -12,6 +13,6 @@ namespace hccl {
 
 // For each of `ops`: whether it is a send (not to self, not empty) whose input overlaps the
 // output of some receive among `ops`. Empty (no allocation: single calls pass here) when no op is.
-std::vector<bool> overwrittenSends(const std::vector<Operation*>& ops);
+std::vector<bool> overwrittenSends(std::span<Operation* const> ops);
 
 }  // namespace hccl
