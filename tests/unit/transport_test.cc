@@ -31,11 +31,12 @@ struct Direction {
   size_t written = 0, received = 0, pieceLeft = 0;
 };
 
-// Moves `total` bytes each way at once, written in pieces of random size (1 B .. 3 MiB, a
-// multiple of `align`) and read at random with read() or with peek()/consume(), checking every
-// byte as it arrives. With align 8 every peek asks for at least 8 bytes and consumes multiples of
-// 8, the pattern a reducing receive relies on.
-void streamBothWays(Link& a, Link& b, size_t total, size_t align, uint64_t seed) {
+// Moves `total` bytes each way at once, written in pieces of random size (half up to 256 B, which
+// shared memory may carry in its cache lines, half up to `maxPiece`; a multiple of `align`) and
+// read at random with read() or with peek()/consume(), checking every byte as it arrives. With
+// align 8 every peek asks for at least 8 bytes and consumes multiples of 8, the pattern a
+// reducing receive relies on.
+void streamBothWays(Link& a, Link& b, size_t total, size_t align, uint64_t seed, size_t maxPiece = 3 * MiB) {
   std::mt19937_64 rng(seed);
   Direction dirs[2];
   dirs[0].from = &a, dirs[0].to = &b, dirs[0].data = randomBytes(total, seed + 1);
@@ -48,7 +49,8 @@ void streamBothWays(Link& a, Link& b, size_t total, size_t align, uint64_t seed)
                                       << dirs[1].received << " of " << total << " bytes";
     for (Direction& d : dirs) {
       if (d.pieceLeft == 0 && d.written < total)
-        d.pieceLeft = std::min(total - d.written, (randomSize(3 * MiB) + align - 1) / align * align);
+        d.pieceLeft = std::min(total - d.written,
+                               (randomSize(rng() % 2 ? 256 : maxPiece) + align - 1) / align * align);
       if (d.pieceLeft > 0) {
         size_t done = 0;
         ASSERT_EQ(Status::Success, d.from->write(d.data.data() + d.written, d.pieceLeft, &done));
@@ -146,6 +148,16 @@ TEST_P(TransportLink, AlignedStreamPeeksWholeElements) {
     SCOPED_TRACE("capacity " + std::to_string(capacity));
     connect(capacity);
     ASSERT_NO_FATAL_FAILURE(streamBothWays(*a_, *b_, 16 * MiB, 8, capacity + 7));
+  }
+}
+
+// Many small writes between large ones: on shared memory the small ones go through the ring's
+// lines and must still arrive in the order written.
+TEST_P(TransportLink, SmallAndLargeWritesInterleave) {
+  for (size_t align : {size_t{8}, size_t{1}}) {
+    SCOPED_TRACE("align " + std::to_string(align));
+    connect(64 * KiB);
+    ASSERT_NO_FATAL_FAILURE(streamBothWays(*a_, *b_, 4 * MiB, align, 3 + align, 64 * KiB));
   }
 }
 
@@ -248,6 +260,68 @@ TEST(ShmRingSetup, NoRoomInDevShmIsAnErrorAtCreation) {
   if (fd >= 0) {
     close(fd);
     shm_unlink(name.c_str());
+  }
+}
+
+// ---- the ring's cache lines (shared memory only) ----
+
+// A small write still goes when the ring's bytes are full (it takes a line), and arrives after
+// them.
+TEST(ShmLines, SmallWriteArrivesAfterTheBytesBeforeIt) {
+  LinkPtr a, b;
+  ASSERT_EQ(Status::Success, makeShmLinks(64 * KiB, false, false, &a, &b));
+  const std::vector<char> bulk = randomBytes(64 * KiB, 1), small = randomBytes(16, 2);
+  size_t done = 0;
+  ASSERT_EQ(Status::Success, a->write(bulk.data(), bulk.size(), &done));
+  ASSERT_EQ(done, bulk.size());
+  ASSERT_EQ(Status::Success, a->write(bulk.data(), 4096, &done));
+  EXPECT_EQ(done, 0u) << "the ring's bytes should be full (a write this large never takes lines)";
+  ASSERT_EQ(Status::Success, a->write(small.data(), small.size(), &done));
+  ASSERT_EQ(done, small.size()) << "a small write should take a line";
+  std::vector<char> got(bulk.size() + small.size());
+  ASSERT_EQ(Status::Success, b->read(got.data(), got.size(), &done));
+  ASSERT_EQ(done, got.size());
+  EXPECT_TRUE(std::equal(bulk.begin(), bulk.end(), got.begin()));
+  EXPECT_TRUE(std::equal(small.begin(), small.end(), got.begin() + bulk.size()));
+}
+
+// What a peer writes into a line is checked before it is used: a line that claims more bytes
+// than it holds, or bytes the ring already delivered, is a RemoteError.
+TEST(ShmLines, CorruptLinesAreRemoteErrors) {
+  struct Case {
+    const char* name;
+    uint32_t bytes;
+    uint64_t ringBytesBefore;
+  };
+  for (const Case& c : {Case{"empty line", 0, 0}, Case{"more bytes than a line holds", 49, 0},
+                        Case{"after bytes beyond the ring", 8, uint64_t{1} << 40}}) {
+    SCOPED_TRACE(c.name);
+    Socket sa, sb;
+    ASSERT_EQ(Status::Success, connectedSockets(&sa, &sb));
+    const std::string name = "/hccl-test-lines-" + std::to_string(getpid());
+    Doorbell bellA, bellB;
+    ASSERT_EQ(Status::Success, bellA.create(name + "-bell-a"));
+    ASSERT_EQ(Status::Success, bellB.create(name + "-bell-b"));
+    Deadline deadline = deadlineIn(kDeadlineSeconds);
+    std::unique_ptr<ShmLink> la, lb;
+    ASSERT_EQ(Status::Success, ShmLink::begin(std::move(sa), name + "-a", bellA.name(), 64 * KiB, false, deadline, &la));
+    ASSERT_EQ(Status::Success, ShmLink::begin(std::move(sb), name + "-b", bellB.name(), 64 * KiB, false, deadline, &lb));
+    ASSERT_EQ(Status::Success, la->attach(deadline));
+    ASSERT_EQ(Status::Success, lb->attach(deadline));
+    ShmRing intoA;  // a's receive ring, as a hostile peer would write it
+    ASSERT_EQ(Status::Success, intoA.open(name + "-a"));
+    ASSERT_EQ(Status::Success, la->finish(deadline));
+    ASSERT_EQ(Status::Success, lb->finish(deadline));
+    ShmLine& line = intoA.lines()[0];
+    line.bytes = c.bytes;
+    line.ringBytesBefore = c.ringBytesBefore;
+    line.stamp.store(1, std::memory_order_release);
+    char buf[64];
+    size_t done = 0;
+    EXPECT_EQ(Status::RemoteError, la->read(buf, sizeof(buf), &done));
+    const void* view = nullptr;
+    size_t avail = 0;
+    EXPECT_EQ(Status::RemoteError, la->peek(1, 64, &view, &avail));
   }
 }
 

@@ -105,6 +105,12 @@ Status ShmLink::finish(Deadline deadline) {
 }
 
 Status ShmLink::write(const void* data, size_t bytes, size_t* done) {
+  if (bytes > 0 && bytes <= kLineWriteBytes && bytes % 8 == 0 && txStreamBytes_ % 8 == 0 &&
+      writeLines(data, bytes)) {
+    txStreamBytes_ += bytes;
+    *done = bytes;
+    return Status::Success;
+  }
   ShmRingHeader* h = tx_.header();
   size_t cap = tx_.capacity();
   if (txHead_ - txTailSeen_ + bytes > cap) txTailSeen_ = h->tail.load(std::memory_order_acquire);
@@ -116,6 +122,7 @@ Status ShmLink::write(const void* data, size_t bytes, size_t* done) {
   if (n > first) memcpy(tx_.data(), static_cast<const char*>(data) + first, n - first);
   txHead_ += n;
   if (n > 0) {
+    txStreamBytes_ += n;
     h->head.store(txHead_, std::memory_order_release);
     peerBell_.ring();
   }
@@ -123,38 +130,102 @@ Status ShmLink::write(const void* data, size_t bytes, size_t* done) {
   return Status::Success;
 }
 
+bool ShmLink::writeLines(const void* data, size_t bytes) {
+  const size_t lines = (bytes + ShmLine::kBytes - 1) / ShmLine::kBytes;
+  if (txLineHead_ - txLineTailSeen_ + lines > ShmRing::kLineCount) {
+    txLineTailSeen_ = tx_.header()->lineTail.load(std::memory_order_acquire);
+    if (txLineHead_ - txLineTailSeen_ + lines > ShmRing::kLineCount) return false;
+  }
+  const char* from = static_cast<const char*>(data);
+  for (size_t left = bytes; left > 0; ++txLineHead_) {
+    ShmLine& line = tx_.lines()[txLineHead_ % ShmRing::kLineCount];
+    const size_t n = std::min(left, ShmLine::kBytes);
+    memcpy(line.data, from, n);
+    line.ringBytesBefore = txHead_;
+    line.bytes = static_cast<uint32_t>(n);
+    line.stamp.store(static_cast<uint32_t>(txLineHead_ + 1), std::memory_order_release);
+    from += n;
+    left -= n;
+  }
+  peerBell_.ring();
+  return true;
+}
+
+Status ShmLink::view(size_t wanted, const char** data, size_t* avail) {
+  *avail = 0;
+  const ShmLine& line = rx_.lines()[rxLineTail_ % ShmRing::kLineCount];
+  const uint32_t stamp = static_cast<uint32_t>(rxLineTail_ + 1);
+  bool lineReady = line.stamp.load(std::memory_order_acquire) == stamp;
+  if (!lineReady && (rxHeadSeen_ <= rxTail_ || rxHeadSeen_ - rxTail_ < wanted)) {
+    // The head first, then the line again: ring bytes written after a line are published after
+    // it, so a line that precedes them cannot be missed.
+    rxHeadSeen_ = rx_.header()->head.load(std::memory_order_acquire);
+    lineReady = line.stamp.load(std::memory_order_acquire) == stamp;
+  }
+  const size_t cap = rx_.capacity();
+  uint64_t ringEnd = std::max(rxHeadSeen_, rxTail_);
+  if (lineReady) {
+    // The writer is another process: check what it wrote before using it.
+    if (line.bytes == 0 || line.bytes > ShmLine::kBytes || rxLineOffset_ >= line.bytes ||
+        line.ringBytesBefore < rxTail_ || line.ringBytesBefore - rxTail_ > cap)
+      return fail(Status::RemoteError, "shm: the peer wrote a corrupt line (%u bytes after ring byte %llu)",
+                  line.bytes, static_cast<unsigned long long>(line.ringBytesBefore));
+    if (line.ringBytesBefore == rxTail_) {
+      *data = line.data + rxLineOffset_;
+      *avail = line.bytes - rxLineOffset_;
+      viewIsLine_ = true;
+      return Status::Success;
+    }
+    ringEnd = line.ringBytesBefore;  // written before the line, so visible now
+  }
+  const size_t offset = static_cast<size_t>(rxTail_ % cap);
+  *data = rx_.data() + offset;
+  *avail = std::min(static_cast<size_t>(ringEnd - rxTail_), cap - offset);
+  viewIsLine_ = false;
+  return Status::Success;
+}
+
 Status ShmLink::read(void* dst, size_t bytes, size_t* done) {
-  ShmRingHeader* h = rx_.header();
-  size_t cap = rx_.capacity();
-  if (rxHeadSeen_ - rxTail_ < bytes) rxHeadSeen_ = h->head.load(std::memory_order_acquire);
-  size_t n = std::min(bytes, static_cast<size_t>(rxHeadSeen_ - rxTail_));
-  size_t offset = static_cast<size_t>(rxTail_ % cap);
-  size_t first = std::min(n, cap - offset);
-  memcpy(dst, rx_.data() + offset, first);
-  if (n > first) memcpy(static_cast<char*>(dst) + first, rx_.data(), n - first);
-  if (n > 0) consume(n);
-  *done = n;
+  *done = 0;
+  while (*done < bytes) {
+    const char* data = nullptr;
+    size_t avail = 0;
+    HCCL_TRY(view(bytes - *done, &data, &avail));
+    if (avail == 0) break;
+    const size_t n = std::min(avail, bytes - *done);
+    memcpy(static_cast<char*>(dst) + *done, data, n);
+    consume(n);
+    *done += n;
+  }
   return Status::Success;
 }
 
 Status ShmLink::peek(size_t minBytes, size_t maxBytes, const void** data, size_t* avail) {
-  size_t cap = rx_.capacity();
-  if (rxHeadSeen_ - rxTail_ < maxBytes)
-    rxHeadSeen_ = rx_.header()->head.load(std::memory_order_acquire);
-  size_t offset = static_cast<size_t>(rxTail_ % cap);
-  size_t contiguous = std::min(static_cast<size_t>(rxHeadSeen_ - rxTail_), cap - offset);
-  if (contiguous < minBytes) {
+  const char* view = nullptr;
+  HCCL_TRY(this->view(maxBytes, &view, avail));
+  if (*avail < minBytes) {
     *avail = 0;
     return Status::Success;
   }
-  *data = rx_.data() + offset;
-  *avail = std::min(contiguous, maxBytes);
+  *data = view;
+  *avail = std::min(*avail, maxBytes);
   return Status::Success;
 }
 
 void ShmLink::consume(size_t bytes) {
-  rxTail_ += bytes;
-  rx_.header()->tail.store(rxTail_, std::memory_order_release);
+  if (viewIsLine_) {
+    rxLineOffset_ += bytes;
+    if (rxLineOffset_ < rx_.lines()[rxLineTail_ % ShmRing::kLineCount].bytes) return;
+    rxLineOffset_ = 0;
+    // Freed lines are published now and then, and nobody is woken for them: a writer that finds
+    // no free line writes into the ring's bytes instead of waiting.
+    if (++rxLineTail_ % kLinesPerRelease == 0)
+      rx_.header()->lineTail.store(rxLineTail_, std::memory_order_release);
+    return;
+  } else {
+    rxTail_ += bytes;
+    rx_.header()->tail.store(rxTail_, std::memory_order_release);
+  }
   peerBell_.ring();
 }
 

@@ -46,9 +46,11 @@ Status ShmRing::create(const std::string& name, size_t capacity) {
   header_ = new (base_) ShmRingHeader;
   header_->head.store(0, std::memory_order_relaxed);
   header_->tail.store(0, std::memory_order_relaxed);
+  header_->lineTail.store(0, std::memory_order_relaxed);
   header_->capacity = capacity;
   header_->magic = ShmRingHeader::kMagic;
   data_ = static_cast<char*>(base_) + kDataOffset;
+  lines_ = reinterpret_cast<ShmLine*>(static_cast<char*>(base_) + kLinesOffset);  // zeroed: no stamp matches
   capacity_ = capacity;
   return Status::Success;
 }
@@ -77,6 +79,7 @@ Status ShmRing::open(const std::string& name) {
       header_->capacity % 4096 != 0)
     return fail(Status::RemoteError, "shm ring %s has a bad header", name.c_str());
   data_ = static_cast<char*>(base_) + kDataOffset;
+  lines_ = reinterpret_cast<ShmLine*>(static_cast<char*>(base_) + kLinesOffset);
   capacity_ = header_->capacity;
   return Status::Success;
 }
