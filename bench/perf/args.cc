@@ -55,6 +55,8 @@ const char* kUsage =
     "  -t,--nthreads 1, -g,--ngpus 1, -p,--parallel_init, -y,--stream_null, -C,--report_cputime\n"
     "                            accepted for nccl-tests scripts (only -t 1 and -g 1)\n"
     "  -np <n>                   built-in launcher: fork n ranks on this host (default 1)\n"
+    "  --bind-to <core|none>     built-in launcher: with no more ranks than cores, each rank on a\n"
+    "                            core of its own, as mpirun does (core, the default), or anywhere\n"
     "  --device <cuda|hip>       buffers in GPU memory, through hccl's device plugin; each rank\n"
     "                            uses device rank %% count and a stream of its own (default: host)\n"
     "  --device-ranks <k>        with --device: only ranks below k are GPU ranks, the others CPU\n"
@@ -189,6 +191,13 @@ Options parseArgs(int argc, char** argv) {
     if (arg == "-np" || arg == "--np") {
       if (i + 1 >= argc) usageError("-np needs a value");
       o.np = int(parseLong("-np", argv[++i], 1, 4096));
+      continue;
+    }
+    if (arg == "--bind-to") {
+      if (i + 1 >= argc) usageError("--bind-to needs core or none");
+      const std::string how = argv[++i];
+      if (how != "core" && how != "none") usageError("--bind-to takes core or none");
+      o.bindToCore = how == "core";
       continue;
     }
     // hccl-perf's own long flags: --device cuda, --device=cuda, --device-ranks 1.

@@ -34,6 +34,7 @@ struct Options {
   int graphLaunches = 0;           // -G  accepted and ignored
   int timeoutSec = 0;              // -T  0: none
   int np = 0;                      // -np 0: not given
+  bool bindToCore = true;          // --bind-to core|none (built-in launcher)
   std::string device;              // --device cuda|hip: buffers in GPU memory ("": host)
   int deviceRanks = -1;            // --device-ranks k: only ranks below k use the GPU (-1: all)
   std::vector<std::string> notes;  // printed in the header ("# ..." lines)

@@ -154,7 +154,8 @@ std::vector<int> allowedCpus() {
 }
 
 // Like mpirun with as many cores as ranks: each rank gets a core of its own, so ranks do not
-// start stacked on the launcher's core. With more ranks than cores, nothing is bound.
+// start stacked on the launcher's core. With more ranks than cores, or --bind-to none, nothing
+// is bound.
 void bindToCore(int cpu) {
   cpu_set_t set;
   CPU_ZERO(&set);
@@ -167,7 +168,7 @@ int runLocal(const Options& opts, const std::function<int(RankContext&)>& body) 
   RankContext ctx;
   ctx.nranks = np;
   const std::vector<int> cpus = allowedCpus();
-  const bool bind = np > 1 && np <= static_cast<int>(cpus.size());
+  const bool bind = opts.bindToCore && np > 1 && np <= static_cast<int>(cpus.size());
   ctx.launcher = "built-in (-np " + std::to_string(np) + ", fork" + (bind ? ", one core per rank)" : ")");
   if (np == 1) {  // no fork: easier to debug, same code path otherwise
     ncclResult_t res = ncclGetUniqueId(&ctx.id);
