@@ -29,7 +29,7 @@ MPIRUN=(mpirun --oversubscribe -x MALLOC_MMAP_MAX_=0 -x MALLOC_TRIM_THRESHOLD_=1
 GRID=(
   "4|-b 8 -e 1M -f 8 -n 50 -w 5"
   "4|-b 16M -e 16M -n 4 -w 1"
-  "2|-b 8 -e 1M -f 8 -n 200 -w 20"
+  "2|-b 8 -e 1M -f 8 -n 2000 -w 100"
   "2|-b 16M -e 256M -f 16 -n 4 -w 1"
 )
 
