@@ -222,10 +222,9 @@ void ShmLink::consume(size_t bytes) {
     if (++rxLineTail_ % kLinesPerRelease == 0)
       rx_.header()->lineTail.store(rxLineTail_, std::memory_order_release);
     return;
-  } else {
-    rxTail_ += bytes;
-    rx_.header()->tail.store(rxTail_, std::memory_order_release);
   }
+  rxTail_ += bytes;
+  rx_.header()->tail.store(rxTail_, std::memory_order_release);
   peerBell_.ring();
 }
 
