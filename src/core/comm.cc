@@ -11,6 +11,8 @@
 #include "base/log.h"
 #include "core/cluster_topology.h"
 #include "device/gpu_queue.h"
+#include "transport/net/net_choice.h"
+#include "transport/net/net_link.h"
 #include "transport/shm/doorbell.h"
 #include "transport/shm/shm_link.h"
 #include "transport/tcp/tcp_link.h"
@@ -109,12 +111,19 @@ Status Communicator::connectLinks(BootstrapResult& boot) {
   }
   for (int peer = 0; peer < n; ++peer)
     if (shm[peer]) HCCL_TRY(shm[peer]->attach(deadline));
+  // Every other peer over the network: a plugin's transport, or hccl's own sockets.
+  std::shared_ptr<net::NetTransport> network;
+  HCCL_TRY(net::chooseNet(config().netName, config().netPlugin, &network));
   for (int peer = 0; peer < n; ++peer) {
     if (peer == me) continue;
     LinkPtr link;
     if (shm[peer]) {
       HCCL_TRY(shm[peer]->finish(deadline));
       link = std::move(shm[peer]);
+    } else if (network) {
+      std::unique_ptr<net::NetLink> netLink;
+      HCCL_TRY(net::NetLink::open(network, 0, std::move(boot.connections[peer]), deadline, &netLink));
+      link = std::move(netLink);
     } else {
       link = std::make_unique<TcpLink>(std::move(boot.connections[peer]), kTcpStagingBytes);
     }

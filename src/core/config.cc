@@ -45,6 +45,12 @@ IntParam singleCopyParam("SINGLE_COPY_BYTES", -1,
                          "straight from this rank's buffer (process_vm_readv), one copy instead of two through "
                          "shared memory; 0 turns that off, -1 picks an eighth of the last-level cache",
                          false);
+StringParam netParam("NET", "",
+                      "the network to peers shared memory does not reach: Socket (hccl's TCP) or an NCCL net "
+                      "plugin's name; unset, the plugin when one loads, else Socket");
+StringParam netPluginParam("NET_PLUGIN", "",
+                           "the NCCL net plugin library: a name X loads libnccl-net-X.so (else X itself, a path "
+                           "too); unset, libnccl-net.so; none, no plugin");
 StringParam fp8FormatParam("FP8_FORMAT", "ocp",
                            "encoding of this rank's fp8 buffers: ocp (NVIDIA, gfx950) or fnuz (MI300)", false);
 
@@ -85,6 +91,8 @@ Config configFromEnvironment() {
   if (!parseFp8Encoding(fp8, &c.fp8Encoding))
     HCCL_WARN("HCCL_FP8_FORMAT=%s is neither ocp nor fnuz; using ocp", fp8.c_str());
   c.sockets = {socketIfnameParam.get(), socketFamilyParam.get()};
+  c.netName = netParam.get();
+  c.netPlugin = netPluginParam.get();
   c.topologyFile = topoFileParam.get();
   c.topologyDumpFile = topoDumpParam.get();
   c.backend = backendChoiceFromEnvironment();

@@ -26,8 +26,9 @@ struct Config {
   Algorithm allReduceAlgorithm = Algorithm::Auto;  // NCCL_ALGO (parseAlgorithm's names)
   Fp8Encoding fp8Encoding = Fp8Encoding::Ocp;      // of this rank's fp8 buffers (HCCL_FP8_FORMAT)
   std::string commName;
-  std::string netName;
+  std::string netName;             // NCCL_NET or ncclConfig_t.netName: "Socket", a plugin's name, or ""
   SocketSettings sockets;          // NCCL_SOCKET_IFNAME, NCCL_SOCKET_FAMILY
+  std::string netPlugin;           // NCCL_NET_PLUGIN: which plugin library ("" libnccl-net.so, "none")
   BackendChoice backend;           // HCCL_BACKEND, HCCL_BACKEND_PLUGIN
   std::string topologyFile;        // HCCL_TOPO_FILE: used instead of discovery
   std::string topologyDumpFile;    // HCCL_TOPO_DUMP_FILE: rank 0 writes the topology there

@@ -158,7 +158,7 @@ class Runner {
 
   Status run() {
     lastLivenessCheck_ = Clock::now();
-    while (pending()) {
+    while (pending() || sending()) {
       bool moved = false;
       step(&moved);
       if (moved) backoff_.reset();
@@ -170,6 +170,19 @@ class Runner {
  private:
   bool pending() const {
     return std::any_of(ops_.begin(), ops_.end(), [](const Operation* o) { return !o->done; });
+  }
+
+  // Whether a link still holds bytes of these calls that only further calls on it move out
+  // (Link::sending): the call returns once they left, or a peer could wait on them forever.
+  bool sending() const {
+    for (CommContext* comm : comms_) {
+      if (failed(comm->state())) continue;
+      for (int peer = 0; peer < comm->nranks(); ++peer) {
+        Messenger* m = comm->messenger(peer);
+        if (m != nullptr && m->link().sending()) return true;
+      }
+    }
+    return false;
   }
 
   void failComm(CommContext* comm, Status error) {

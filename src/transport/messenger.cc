@@ -141,6 +141,7 @@ Status Messenger::progress(bool* moved) {
     return fail(Status::InvalidUsage,
                 "rank %d sent a message whose size differs from the matching receive; send/recv "
                 "pairs must use the same count and datatype", peer_);
+  if (link_->sending()) HCCL_TRY(link_->push(moved));
   HCCL_TRY(progressWrite(moved));
   return progressRead(moved);
 }

@@ -58,7 +58,9 @@ class Messenger {
   // Moves whatever bytes can move now without blocking. *moved tells whether anything did.
   Status progress(bool* moved);
   // Whether requests are still pending here.
-  bool busy() const { return !sends_.empty() || !recvs_.empty() || !lent_.empty() || ctrlSent_ < ctrlOut_.size(); }
+  bool busy() const {
+    return !sends_.empty() || !recvs_.empty() || !lent_.empty() || ctrlSent_ < ctrlOut_.size() || link_->sending();
+  }
   // Forgets pending requests (after a failure); the link stays.
   void dropRequests();
 

@@ -37,6 +37,15 @@ class Link {
   // Whether the peer rings this rank's doorbell (shm/doorbell.h) whenever it writes to us or
   // makes room for us: then an idle rank may sleep on the doorbell.
   virtual bool ringsDoorbell() const { return false; }
+  // Whether bytes write() accepted still need calls on this link (any of them) to leave the
+  // process: a transport that moves data only when asked (net plugins). Until they left, the
+  // rank keeps calling, even when it has nothing else to do.
+  virtual bool sending() const { return false; }
+  // Moves such bytes on; *moved when some left.
+  virtual Status push(bool* moved) {
+    (void)moved;
+    return Status::Success;
+  }
 
   // Single copy: whether the peer can read this process's memory itself (so a large message
   // need not cross the link), and reading `bytes` at `address` in the peer's memory into dst

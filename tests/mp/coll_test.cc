@@ -365,6 +365,9 @@ struct Tuning {
 // nodes of unequal network bandwidth, so the topology-aware schedules run for real here.
 const std::string kTwoByTwo = std::string(HCCL_TEST_TOPOLOGY_DIR) + "/two-by-two.json";
 const std::string kThreeAndTwo = std::string(HCCL_TEST_TOPOLOGY_DIR) + "/three-and-two.json";
+// The test NCCL net plugin (tests/plugins), in its oldest and newest ABI version.
+const std::string kNetPluginV8 = std::string(HCCL_TEST_NET_PLUGIN_DIR) + "/libnccl-net-hccltest8.so";
+const std::string kNetPluginV10 = std::string(HCCL_TEST_NET_PLUGIN_DIR) + "/libnccl-net-hccltest10.so";
 
 const Tuning kTunings[] = {
     {"Tcp", {{"NCCL_SHM_DISABLE", "1"}}},
@@ -380,6 +383,8 @@ const Tuning kTunings[] = {
     {"Hierarchical", {{"HCCL_TOPO_FILE", kTwoByTwo}, {"HCCL_ALGO", "hierarchical"}}, 4},
     {"Weighted", {{"HCCL_TOPO_FILE", kTwoByTwo}, {"HCCL_ALGO", "weighted"}}, 4},
     {"WeightedUnequalNodes", {{"HCCL_TOPO_FILE", kThreeAndTwo}, {"HCCL_ALGO", "weighted"}}, 5},
+    {"NetPluginV8", {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", kNetPluginV8}}},
+    {"NetPluginV10", {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", kNetPluginV10}, {"NCCL_NET", "hccltest10"}}},
 };
 
 struct TuningParam {

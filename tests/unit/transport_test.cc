@@ -85,7 +85,7 @@ void streamBothWays(Link& a, Link& b, size_t total, size_t align, uint64_t seed,
   }
 }
 
-INSTANTIATE_TEST_SUITE_P(, TransportLink, testing::Values(Kind::Tcp, Kind::Shm), kindName);
+INSTANTIATE_TEST_SUITE_P(, TransportLink, testing::Values(Kind::Tcp, Kind::Shm, Kind::NetPlugin), kindName);
 
 TEST_P(TransportLink, NothingToReadIsNoError) {
   connect(64 * KiB);
@@ -121,6 +121,9 @@ TEST_P(TransportLink, PeekWaitsForMinBytes) {
   // Fewer than minBytes have arrived: nothing is shown.
   ASSERT_EQ(Status::Success, b_->peek(8, 64, &view, &avail));
   EXPECT_EQ(avail, 0u);
+  // A network link keeps each write a message of its own, so only byte streams join these two
+  // unaligned pieces (the contract asks no more than 8-byte-aligned pieces never split).
+  if (GetParam() == Kind::NetPlugin) return;
   ASSERT_EQ(Status::Success, a_->write(bytes + 5, 3, &done));
   ASSERT_EQ(done, 3u);
   avail = 0;
@@ -229,15 +232,19 @@ TEST_P(TransportLink, BytesWrittenBeforeCloseStillArrive) {
   std::vector<char> data = randomBytes(total, 11);
   size_t written = 0;
   Deadline deadline = deadlineIn(kDeadlineSeconds);
-  while (written < total) {
+  std::vector<char> got(total);
+  size_t received = 0;
+  // Written, and gone from the writer's hands (Link::sending: a network link needs calls until
+  // then, and the reader may have to make room).
+  while (written < total || a_->sending()) {
     ASSERT_LT(Clock::now(), deadline);
     size_t done = 0;
     ASSERT_EQ(Status::Success, a_->write(data.data() + written, total - written, &done));
     written += done;
+    ASSERT_EQ(Status::Success, b_->read(got.data() + received, total - received, &done));
+    received += done;
   }
   a_.reset();
-  std::vector<char> got(total);
-  size_t received = 0;
   while (received < total) {
     ASSERT_LT(Clock::now(), deadline) << "only " << received << " of " << total << " bytes arrived";
     size_t done = 0;

@@ -16,11 +16,14 @@
 #include <ostream>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/status.h"
 #include "core/config.h"
 #include "transport/messenger.h"
+#include "transport/net/net_link.h"
+#include "transport/net/net_plugin.h"
 #include "transport/shm/doorbell.h"
 #include "transport/shm/shm_link.h"
 #include "transport/socket.h"
@@ -38,11 +41,18 @@ constexpr size_t KiB = 1024;
 constexpr size_t MiB = 1024 * 1024;
 
 // ShmSingleCopy: shared memory whose granted messages the receiver reads from the sender's
-// buffer (process_vm_readv) instead of through the ring.
-enum class Kind { Tcp, Shm, ShmSingleCopy };
+// buffer (process_vm_readv) instead of through the ring. NetPlugin: a NetLink over the test NCCL
+// net plugin (tests/plugins).
+enum class Kind { Tcp, Shm, ShmSingleCopy, NetPlugin };
 
 inline const char* kindText(Kind kind) {
-  return kind == Kind::Tcp ? "tcp" : kind == Kind::Shm ? "shm" : "shm_single_copy";
+  switch (kind) {
+    case Kind::Tcp: return "tcp";
+    case Kind::Shm: return "shm";
+    case Kind::ShmSingleCopy: return "shm_single_copy";
+    case Kind::NetPlugin: return "net_plugin";
+  }
+  return "?";
 }
 inline void PrintTo(Kind kind, std::ostream* os) { *os << kindText(kind); }
 inline std::string kindName(const testing::TestParamInfo<Kind>& info) { return kindText(info.param); }
@@ -89,8 +99,34 @@ inline Status makeShmLinks(size_t capacity, bool singleCopyA, bool singleCopyB, 
   return Status::Success;
 }
 
+// Two NetLinks over the test plugin, opened at once from two threads (each end's open waits for
+// the other's).
+inline Status makeNetLinks(LinkPtr* a, LinkPtr* b) {
+  static std::shared_ptr<net::NetTransport> plugin = [] {
+    std::unique_ptr<net::NetTransport> t;
+    return failed(net::openNetPlugin(std::string(HCCL_TEST_NET_PLUGIN_DIR) + "/libnccl-net-hccltest10.so", &t))
+               ? nullptr
+               : std::shared_ptr<net::NetTransport>(std::move(t));
+  }();
+  if (!plugin) return Status::SystemError;
+  Socket sa, sb;
+  HCCL_TRY(connectedSockets(&sa, &sb));
+  const Deadline deadline = deadlineIn(kDeadlineSeconds);
+  std::unique_ptr<net::NetLink> la, lb;
+  Status sideB = Status::Success;
+  std::thread other([&] { sideB = net::NetLink::open(plugin, 0, std::move(sb), deadline, &lb); });
+  const Status sideA = net::NetLink::open(plugin, 0, std::move(sa), deadline, &la);
+  other.join();
+  HCCL_TRY(sideA);
+  HCCL_TRY(sideB);
+  *a = std::move(la);
+  *b = std::move(lb);
+  return Status::Success;
+}
+
 // Two Links joined to each other. `capacity`: the shm ring each way, or TCP's staging buffer.
 inline Status makeLinks(Kind kind, size_t capacity, LinkPtr* a, LinkPtr* b) {
+  if (kind == Kind::NetPlugin) return makeNetLinks(a, b);
   if (kind != Kind::Tcp) {
     const bool singleCopy = kind == Kind::ShmSingleCopy;
     return makeShmLinks(capacity, singleCopy, singleCopy, a, b);

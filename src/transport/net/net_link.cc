@@ -1,0 +1,175 @@
+#include "transport/net/net_link.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace hccl::net {
+
+Status NetLink::open(std::shared_ptr<NetTransport> transport, int device, Socket control, Deadline deadline,
+                     std::unique_ptr<NetLink>* out) {
+  std::unique_ptr<NetLink> link(new NetLink);
+  link->transport_ = std::move(transport);
+  link->control_ = std::move(control);
+  link->name_ = std::string("net/") + link->transport_->name();
+  NetTransport& t = *link->transport_;
+  ConnectHandle mine{}, theirs{};
+  void* listenComm = nullptr;
+  HCCL_TRY(t.listen(device, &mine, &listenComm));
+  Status s = link->control_.sendAll(&mine, sizeof(mine), deadline);
+  if (!failed(s)) s = link->control_.recvAll(&theirs, sizeof(theirs), deadline);
+  // Both ends connect and accept at once; neither call blocks, so neither end waits on the other.
+  while (!failed(s) && (link->sendComm_ == nullptr || link->recvComm_ == nullptr)) {
+    if (link->sendComm_ == nullptr) s = t.connect(device, &theirs, &link->sendComm_);
+    if (!failed(s) && link->recvComm_ == nullptr) s = t.accept(listenComm, &link->recvComm_);
+    if (!failed(s) && Clock::now() > deadline)
+      s = fail(Status::RemoteError, "%s: the peer did not connect in time", link->name_.c_str());
+  }
+  const Status closed = t.closeListen(listenComm);
+  HCCL_TRY(s);
+  HCCL_TRY(closed);
+  link->sends_.resize(kSlots);
+  link->recvs_.resize(kSlots);
+  for (Slot& slot : link->sends_) {
+    slot.bytes.resize(kChunkBytes);
+    HCCL_TRY(t.registerMemory(link->sendComm_, slot.bytes.data(), kChunkBytes, kHostMemory, &slot.region));
+  }
+  for (Slot& slot : link->recvs_) {
+    slot.bytes.resize(kChunkBytes);
+    HCCL_TRY(t.registerMemory(link->recvComm_, slot.bytes.data(), kChunkBytes, kHostMemory, &slot.region));
+    HCCL_TRY(link->postReceive(slot));
+  }
+  *out = std::move(link);
+  return Status::Success;
+}
+
+NetLink::~NetLink() {
+  if (!transport_) return;
+  // Requests still in flight die with their comms (a transport frees them on close).
+  for (Slot& slot : sends_)
+    if (slot.region != nullptr) transport_->deregisterMemory(sendComm_, slot.region);
+  for (Slot& slot : recvs_)
+    if (slot.region != nullptr) transport_->deregisterMemory(recvComm_, slot.region);
+  if (sendComm_ != nullptr) transport_->closeSend(sendComm_);
+  if (recvComm_ != nullptr) transport_->closeRecv(recvComm_);
+}
+
+Status NetLink::failWith(Status s) {
+  if (!failed(failure_)) failure_ = s;
+  return s;
+}
+
+Status NetLink::postReceive(Slot& slot) {
+  slot = Slot{std::move(slot.bytes), slot.region};
+  HCCL_TRY(transport_->recv(recvComm_, slot.bytes.data(), kChunkBytes, tagOf(recvsPosted_), slot.region,
+                            &slot.request));
+  if (slot.request == nullptr)
+    return failWith(fail(Status::RemoteError, "%s: the transport refused a receive", name_.c_str()));
+  ++recvsPosted_;
+  return Status::Success;
+}
+
+Status NetLink::reapSends() {
+  while (sendsDone_ < sendsPosted_) {
+    Slot& oldest = sends_[sendsDone_ % kSlots];
+    bool done = false;
+    if (Status s = transport_->test(oldest.request, &done, nullptr); failed(s)) return failWith(s);
+    if (!done) break;
+    oldest.request = nullptr;
+    ++sendsDone_;
+  }
+  return Status::Success;
+}
+
+Status NetLink::push(bool* moved) {
+  const uint64_t before = sendsDone_;
+  HCCL_TRY(failure_);
+  HCCL_TRY(reapSends());
+  if (sendsDone_ != before) *moved = true;
+  return Status::Success;
+}
+
+Status NetLink::write(const void* data, size_t bytes, size_t* done) {
+  *done = 0;
+  HCCL_TRY(failure_);
+  HCCL_TRY(reapSends());
+  if (bytes == 0 || sendsPosted_ - sendsDone_ == kSlots) return Status::Success;
+  Slot& slot = sends_[sendsPosted_ % kSlots];
+  const size_t n = std::min(bytes, kChunkBytes);
+  memcpy(slot.bytes.data(), data, n);
+  HCCL_TRY(transport_->send(sendComm_, slot.bytes.data(), n, tagOf(sendsPosted_), slot.region, &slot.request));
+  if (slot.request == nullptr) return Status::Success;  // the transport cannot take it yet
+  ++sendsPosted_;
+  *done = n;
+  return reapSends();  // started at once: a transport moves data only when tested
+}
+
+Status NetLink::arrived(Slot** out) {
+  *out = nullptr;
+  HCCL_TRY(failure_);
+  HCCL_TRY(reapSends());  // a transport moves data only when tested: reading is when sends move too
+  Slot& oldest = recvs_[recvsConsumed_ % kSlots];
+  if (!oldest.arrived) {
+    bool done = false;
+    size_t bytes = 0;
+    if (Status s = transport_->test(oldest.request, &done, &bytes); failed(s)) return failWith(s);
+    if (!done) return Status::Success;
+    if (bytes > kChunkBytes)
+      return failWith(fail(Status::RemoteError, "%s: a %zu-byte message for a %zu-byte slot", name_.c_str(), bytes,
+                           kChunkBytes));
+    oldest.request = nullptr;
+    oldest.arrived = true;
+    oldest.filled = bytes;
+  }
+  *out = &oldest;
+  return Status::Success;
+}
+
+Status NetLink::read(void* dst, size_t bytes, size_t* done) {
+  *done = 0;
+  while (*done < bytes) {
+    Slot* slot = nullptr;
+    HCCL_TRY(arrived(&slot));
+    if (slot == nullptr) break;
+    const size_t n = std::min(bytes - *done, slot->filled - slot->consumed);
+    memcpy(static_cast<char*>(dst) + *done, slot->bytes.data() + slot->consumed, n);
+    *done += n;
+    consume(n);
+    HCCL_TRY(failure_);
+  }
+  return Status::Success;
+}
+
+Status NetLink::peek(size_t minBytes, size_t maxBytes, const void** data, size_t* avail) {
+  *avail = 0;
+  Slot* slot = nullptr;
+  HCCL_TRY(arrived(&slot));
+  if (slot == nullptr) return Status::Success;
+  if (slot->filled == slot->consumed) {  // an empty message: nothing to show, take the next
+    consume(0);
+    return failure_;
+  }
+  const size_t left = slot->filled - slot->consumed;
+  if (left < minBytes) return Status::Success;
+  *data = slot->bytes.data() + slot->consumed;
+  *avail = std::min(left, maxBytes);
+  return Status::Success;
+}
+
+void NetLink::consume(size_t bytes) {
+  Slot& oldest = recvs_[recvsConsumed_ % kSlots];
+  oldest.consumed += bytes;
+  if (oldest.consumed < oldest.filled) return;
+  ++recvsConsumed_;
+  postReceive(oldest);  // a refusal is kept in failure_ and reported by the next call
+}
+
+Status NetLink::checkAlive() {
+  HCCL_TRY(failure_);
+  if (peerClosed(control_.fd()))
+    return fail(Status::RemoteError, "%s: the peer process closed its link (exited or aborted)", name_.c_str());
+  return Status::Success;
+}
+
+}  // namespace hccl::net

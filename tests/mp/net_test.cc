@@ -1,0 +1,112 @@
+// Network transport choice (NCCL_NET, NCCL_NET_PLUGIN) through the public API: a plugin carries
+// the peers shared memory does not (NCCL_SHM_DISABLE=1 here) and the INFO log says so, NCCL_NET
+// picks hccl's sockets or names a network that must exist, and a rank killed under a plugin is
+// an error on the others within seconds.
+#include <unistd.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "mp_harness.h"
+
+namespace {
+
+const std::string kPlugin = std::string(HCCL_TEST_NET_PLUGIN_DIR) + "/libnccl-net-hccltest10.so";
+
+// This rank's NCCL_DEBUG_FILE (written as <prefix>.<pid>), removed once read.
+std::string logOf(const std::string& prefix) {
+  const std::string path = prefix + "." + std::to_string(getpid());
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::remove(path.c_str());
+  return text.str();
+}
+
+mp::Options loggedOptions(const std::string& prefix, std::vector<std::pair<std::string, std::string>> env) {
+  mp::Options o;
+  o.env = std::move(env);
+  o.env.push_back({"NCCL_DEBUG", "INFO"});
+  o.env.push_back({"NCCL_DEBUG_SUBSYS", "INIT,NET"});
+  o.env.push_back({"NCCL_DEBUG_FILE", prefix + ".%p"});
+  return o;
+}
+
+void allReduceChecked(mp::Rank& R, size_t count) {
+  std::vector<float> data(count, static_cast<float>(R.rank + 1));
+  MP_ASSERT_OK(ncclAllReduce(data.data(), data.data(), count, ncclFloat, ncclSum, R.comm, nullptr));
+  const float want = static_cast<float>(R.nranks * (R.nranks + 1) / 2);
+  size_t wrong = 0;
+  for (float v : data) wrong += v != want;
+  EXPECT_EQ(wrong, 0u);
+}
+
+TEST(NetChoice, PluginCarriesThePeersAndTheLogSaysSo) {
+  const std::string prefix = "/tmp/hccl-net-test-plugin-" + std::to_string(getpid());
+  MP_EXPECT_RUN(mp::run(3, [&](mp::Rank& R) {
+    allReduceChecked(R, (size_t{3} << 20) + 7);
+    const std::string log = logOf(prefix);
+    EXPECT_NE(log.find("NET/Plugin: Using hccltest10"), std::string::npos) << log;
+    for (int peer = 0; peer < R.nranks; ++peer)
+      if (peer != R.rank)
+        EXPECT_NE(log.find("rank " + std::to_string(R.rank) + " -> " + std::to_string(peer) + " via net/hccltest10"),
+                  std::string::npos)
+            << log;
+  }, loggedOptions(prefix, {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", kPlugin}})));
+}
+
+TEST(NetChoice, SocketNamedWinsOverAPlugin) {
+  const std::string prefix = "/tmp/hccl-net-test-socket-" + std::to_string(getpid());
+  MP_EXPECT_RUN(mp::run(2, [&](mp::Rank& R) {
+    allReduceChecked(R, 1000);
+    const std::string log = logOf(prefix);
+    EXPECT_NE(log.find("via tcp"), std::string::npos) << log;
+    EXPECT_EQ(log.find("via net/"), std::string::npos) << log;
+  }, loggedOptions(prefix, {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", kPlugin}, {"NCCL_NET", "Socket"}})));
+}
+
+TEST(NetChoice, UnknownNetworkIsInvalidUsage) {
+  mp::Options opts;
+  opts.initComm = false;
+  opts.env = {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET", "NoSuchNet"}, {"NCCL_NET_PLUGIN", "none"}};
+  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& R) {
+    ncclUniqueId id = R.shareUniqueId();
+    ncclComm_t comm = nullptr;
+    EXPECT_EQ(ncclCommInitRank(&comm, R.nranks, id, R.rank), ncclInvalidUsage);
+    const std::string text = ncclGetLastError(comm);
+    EXPECT_NE(text.find("NCCL_NET=NoSuchNet"), std::string::npos) << text;
+    EXPECT_NE(text.find("available: Socket"), std::string::npos) << text;
+    if (comm != nullptr) ncclCommAbort(comm);
+  }, opts));
+}
+
+// Rank 2 of 3 dies between AllReduces: the survivors' next one fails within seconds (the plugin
+// sees the connection close), well before HCCL_TIMEOUT.
+TEST(NetPluginFaults, KilledRankIsAnErrorWithinSeconds) {
+  mp::Options opts;
+  opts.env = {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", kPlugin}, {"HCCL_TIMEOUT", "60"}};
+  opts.mayDie = {2};
+  opts.failGraceSec = 60;
+  MP_EXPECT_RUN(mp::run(3, [](mp::Rank& R) {
+    allReduceChecked(R, 1 << 20);
+    R.barrier();
+    if (R.rank == 2) raise(SIGKILL);
+    std::vector<float> data(size_t{4} << 20, 1.0f);
+    const auto start = std::chrono::steady_clock::now();
+    ncclResult_t r = ncclSuccess;
+    for (int i = 0; i < 20 && r == ncclSuccess; ++i)
+      r = ncclAllReduce(data.data(), data.data(), data.size(), ncclFloat, ncclSum, R.comm, nullptr);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(r, ncclRemoteError) << mp::resultName(r);
+    EXPECT_LT(seconds, 5.0);
+    ncclCommAbort(R.comm);
+    R.comm = nullptr;
+  }, opts));
+}
+
+}  // namespace
