@@ -93,6 +93,8 @@ Status buildClusterTopology(CommContext& comm, const std::vector<topo::Gpu>& loc
   topo::Topology local;
   bool fromFile = false;
   HCCL_TRY(topo::loadOrDiscover(config.topologyFile, nranks, localGpus, &local, &fromFile));
+  // The NICs a network transport drives, at the speed it reports, stand for discovery's.
+  if (!fromFile && !comm.networkNics().empty()) local.nodes[0].nics = comm.networkNics();
   Header mine{};
   std::string node;
   if (fromFile) mine.source = std::hash<std::string>{}(topo::topologyToJson(local)) | 1;

@@ -89,6 +89,25 @@ void Communicator::joinInit() {
   if (initThread_.joinable()) initThread_.join();
 }
 
+// What the transport says of its devices is what the cost model should plan with: the speed of
+// the NICs it actually drives.
+Status Communicator::recordNetworkNics(net::NetTransport& network) {
+  std::vector<topo::Nic> nics;
+  for (int d = 0; d < network.deviceCount(); ++d) {
+    net::NetDevice device;
+    HCCL_TRY(network.device(d, &device));
+    topo::Nic nic;
+    nic.name = device.name;
+    nic.gbps = device.gbps;
+    nic.pciBusId = device.pciPath.substr(device.pciPath.find_last_of('/') + 1);
+    nics.push_back(std::move(nic));
+    HCCL_INFO(Net, "NET/%s: device %d %s, %.1f Gb/s%s%s", network.name(), d, device.name.c_str(), device.gbps,
+              device.pciPath.empty() ? "" : ", ", device.pciPath.c_str());
+  }
+  setNetworkNics(std::move(nics));
+  return Status::Success;
+}
+
 Status Communicator::connectLinks(BootstrapResult& boot) {
   const int n = nranks(), me = rank();
   Deadline deadline = deadlineIn(config().timeoutSeconds);
@@ -114,6 +133,7 @@ Status Communicator::connectLinks(BootstrapResult& boot) {
   // Every other peer over the network: a plugin's transport, or hccl's own sockets.
   std::shared_ptr<net::NetTransport> network;
   HCCL_TRY(net::chooseNet(config().netName, config().netPlugin, &network));
+  if (network) HCCL_TRY(recordNetworkNics(*network));
   for (int peer = 0; peer < n; ++peer) {
     if (peer == me) continue;
     LinkPtr link;

@@ -16,6 +16,7 @@
 #include "core/bootstrap.h"
 #include "exec/comm_context.h"
 #include "exec/operation.h"
+#include "transport/net/net_transport.h"
 
 namespace hccl {
 
@@ -66,6 +67,7 @@ class Communicator final : public CommContext {
 
  private:
   Status connectLinks(BootstrapResult& boot);
+  Status recordNetworkNics(net::NetTransport& network);
   Status startGpuQueue();
 
   uint64_t magic_ = kMagic;

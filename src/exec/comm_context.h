@@ -56,6 +56,9 @@ class CommContext {
   Messenger* messenger(int peer) { return messengers_[peer].get(); }
   // What this rank sleeps on while it waits for shared-memory peers (nullptr: no such peer).
   Doorbell* doorbell() { return doorbell_.get(); }
+  // The devices of the network transport this rank opened, as NICs (empty: hccl's sockets, whose
+  // NICs discovery finds); they replace discovery's in this node's topology.
+  const std::vector<topo::Nic>& networkNics() const { return networkNics_; }
   // More ranks on this host than the cores they may run on together: idle waits hand their core
   // over at once instead of spinning.
   bool oversubscribed() const { return oversubscribed_; }
@@ -88,6 +91,7 @@ class CommContext {
   void setRanks(std::vector<RankInfo> ranks);
   void setMessengers(std::vector<std::unique_ptr<Messenger>> messengers);
   void setDoorbell(std::unique_ptr<Doorbell> doorbell) { doorbell_ = std::move(doorbell); }
+  void setNetworkNics(std::vector<topo::Nic> nics) { networkNics_ = std::move(nics); }
   topo::Topology& topologyToFill() { return topology_; }
   void setState(Status s) { state_.store(static_cast<int>(s), std::memory_order_release); }
   const std::atomic<bool>& abortFlag() const { return abortFlag_; }
@@ -102,6 +106,7 @@ class CommContext {
   tuning::ScheduleChooser schedules_;
   std::unique_ptr<Doorbell> doorbell_;  // declared first: outlives the links that ring it
   std::vector<std::unique_ptr<Messenger>> messengers_;
+  std::vector<topo::Nic> networkNics_;
   std::atomic<int> state_{static_cast<int>(Status::InProgress)};
   std::atomic<bool> abortFlag_{false};
   bool oversubscribed_ = false;

@@ -60,6 +60,26 @@ TEST(NetChoice, PluginCarriesThePeersAndTheLogSaysSo) {
   }, loggedOptions(prefix, {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", kPlugin}})));
 }
 
+// The plugin's device, at the speed it reports (hccltest-lo, 10 Gb/s), is the node's NIC in the
+// topology the cost model plans with (HCCL_TOPO_DUMP_FILE shows it).
+TEST(NetChoice, ThePluginsDeviceIsTheNodesNic) {
+  const std::string dump = "/tmp/hccl-net-test-topology-" + std::to_string(getpid()) + ".json";
+  mp::Options opts;
+  opts.env = {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", kPlugin}, {"HCCL_TOPO_DUMP_FILE", dump}};
+  MP_EXPECT_RUN(mp::run(2, [&](mp::Rank& R) {
+    allReduceChecked(R, 100);
+    R.barrier();  // rank 0 wrote the dump during init
+    std::ifstream in(dump);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string json = text.str();
+    EXPECT_NE(json.find("\"name\": \"hccltest-lo\""), std::string::npos) << json;
+    EXPECT_NE(json.find("\"gbps\": 10"), std::string::npos) << json;
+    R.barrier();
+    if (R.rank == 0) std::remove(dump.c_str());
+  }, opts));
+}
+
 TEST(NetChoice, SocketNamedWinsOverAPlugin) {
   const std::string prefix = "/tmp/hccl-net-test-socket-" + std::to_string(getpid());
   MP_EXPECT_RUN(mp::run(2, [&](mp::Rank& R) {

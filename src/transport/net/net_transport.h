@@ -33,7 +33,7 @@ enum MemoryKind : uint32_t {
 struct NetDevice {
   std::string name;     // for logs: "mlx5_0", "eth0"
   std::string pciPath;  // in /sys, for topology ("" unknown)
-  double gbps = 0;      // link speed
+  double gbps = 0;      // link speed, Gb/s
   double latencyUs = 0;
   uint32_t memoryKinds = kHostMemory;  // MemoryKind bits it can register
   int maxComms = 0;                    // connections it can hold (0: no limit known)
