@@ -18,8 +18,6 @@ namespace {
 
 thread_local const std::atomic<bool>* tAbortFlag = nullptr;
 
-bool abortRequested() { return tAbortFlag != nullptr && tAbortFlag->load(std::memory_order_acquire); }
-
 int msUntil(Deadline deadline) {
   auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
   if (left <= 0) return 0;
@@ -36,7 +34,7 @@ Status waitFd(int fd, short events, Deadline deadline, const char* what) {
       return Status::Success;  // readable, writable, or an error the next call reports
     }
     if (rc < 0 && errno != EINTR) return fail(Status::SystemError, "%s: poll: %s", what, strerror(errno));
-    if (abortRequested()) return fail(Status::Aborted, "%s: communicator aborted", what);
+    if (socketWaitAborted()) return fail(Status::Aborted, "%s: communicator aborted", what);
     if (Clock::now() >= deadline) return fail(Status::RemoteError, "%s: timed out", what);
   }
 }
@@ -68,6 +66,8 @@ struct InterfaceFilter {
 }  // namespace
 
 void setSocketAbortFlag(const std::atomic<bool>* flag) { tAbortFlag = flag; }
+
+bool socketWaitAborted() { return tAbortFlag != nullptr && tAbortFlag->load(std::memory_order_acquire); }
 
 bool peerClosed(int fd) {
   pollfd p{fd, POLLRDHUP, 0};
@@ -212,7 +212,7 @@ Status Socket::connect(const SocketAddress& addr, Deadline deadline) {
       return fail(Status::SystemError, "connect %s: %s", addr.str().c_str(), strerror(err));
     if (Clock::now() >= deadline)
       return fail(Status::RemoteError, "connect %s: %s (gave up)", addr.str().c_str(), strerror(err));
-    if (abortRequested()) return fail(Status::Aborted, "connect %s: communicator aborted", addr.str().c_str());
+    if (socketWaitAborted()) return fail(Status::Aborted, "connect %s: communicator aborted", addr.str().c_str());
     usleep(attempt < 10 ? 1000 : 20000);
   }
 }

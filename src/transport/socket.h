@@ -79,5 +79,7 @@ bool peerClosed(int fd);
 // Makes every socket wait of this thread give up (Status::Aborted) once *flag turns true; how
 // ncclCommAbort interrupts a communicator that is still bootstrapping. nullptr clears it.
 void setSocketAbortFlag(const std::atomic<bool>* flag);
+// Whether that flag has turned true (for other waits of the same thread).
+bool socketWaitAborted();
 
 }  // namespace hccl

@@ -41,11 +41,8 @@ class Link {
   // process: a transport that moves data only when asked (net plugins). Until they left, the
   // rank keeps calling, even when it has nothing else to do.
   virtual bool sending() const { return false; }
-  // Moves such bytes on; *moved when some left.
-  virtual Status push(bool* moved) {
-    (void)moved;
-    return Status::Success;
-  }
+  // Moves such bytes on; sets *moved when some left.
+  virtual Status push(bool* /*moved*/) { return Status::Success; }
 
   // Single copy: whether the peer can read this process's memory itself (so a large message
   // need not cross the link), and reading `bytes` at `address` in the peer's memory into dst

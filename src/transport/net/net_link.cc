@@ -1,5 +1,7 @@
 #include "transport/net/net_link.h"
 
+#include <sched.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -23,8 +25,11 @@ Status NetLink::open(std::shared_ptr<NetTransport> transport, int device, Socket
   while (!failed(s) && (link->sendComm_ == nullptr || link->recvComm_ == nullptr)) {
     if (link->sendComm_ == nullptr) s = t.connect(device, &theirs, &link->sendComm_);
     if (!failed(s) && link->recvComm_ == nullptr) s = t.accept(listenComm, &link->recvComm_);
-    if (!failed(s) && Clock::now() > deadline)
-      s = fail(Status::RemoteError, "%s: the peer did not connect in time", link->name_.c_str());
+    if (failed(s) || (link->sendComm_ != nullptr && link->recvComm_ != nullptr)) break;
+    if (socketWaitAborted()) s = fail(Status::Aborted, "%s: aborted while connecting", link->name_.c_str());
+    else if (Clock::now() > deadline || peerClosed(link->control_.fd()))
+      s = fail(Status::RemoteError, "%s: the peer did not connect (gone, or not in time)", link->name_.c_str());
+    else sched_yield();  // the peer may need this core to get there
   }
   const Status closed = t.closeListen(listenComm);
   HCCL_TRY(s);
