@@ -90,6 +90,17 @@ TEST(NetChoice, SocketNamedWinsOverAPlugin) {
   }, loggedOptions(prefix, {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", kPlugin}, {"NCCL_NET", "Socket"}})));
 }
 
+// No plugin where NCCL_NET_PLUGIN points is no error: sockets carry the calls, and nothing is
+// left in ncclGetLastError.
+TEST(NetChoice, AMissingPluginFallsBackToSocketsQuietly) {
+  mp::Options opts;
+  opts.env = {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", "/nonexistent/libnccl-net-x.so"}};
+  MP_EXPECT_RUN(mp::run(2, [](mp::Rank& R) {
+    EXPECT_STREQ(ncclGetLastError(R.comm), "");
+    allReduceChecked(R, 1000);
+  }, opts));
+}
+
 TEST(NetChoice, UnknownNetworkIsInvalidUsage) {
   mp::Options opts;
   opts.initComm = false;

@@ -26,8 +26,12 @@ const OpenedPlugin& pluginFor(const std::string& setting) {
   if (found != opened.end()) return found->second;
   OpenedPlugin entry;
   std::unique_ptr<NetTransport> plugin;
-  if (failed(openNetPlugin(setting, &plugin))) entry.why = threadLastError();
-  else entry.transport = std::move(plugin);
+  if (failed(openNetPlugin(setting, &plugin))) {
+    entry.why = threadLastError();
+    clearThreadLastError();  // no plugin is no error: the caller goes on with sockets
+  } else {
+    entry.transport = std::move(plugin);
+  }
   return opened.emplace(setting, std::move(entry)).first->second;
 }
 

@@ -12,7 +12,8 @@
 //
 // Objects a transport hands out (listen, send and receive comms, memory regions, requests) are
 // opaque and stay valid until closed (comms, regions) or until test() reports them done
-// (requests). A transport is used by one thread at a time.
+// (requests). Calls on one comm come from one thread at a time; different comms (of different
+// communicators) may be used from different threads at once, as NCCL's proxies use plugins.
 #pragma once
 
 #include <cstddef>
