@@ -3,8 +3,9 @@
 # available). Packages already present are left as they are.
 set -euo pipefail
 # hipcc, libamdhip64-dev and rocm-device-libs build libhccl-hip.so (no AMD GPU needed to build).
+# libucx-dev builds the UCX transport (NCCL_NET=UCX; ucx-utils has ucx_info to see what UCX finds).
 packages=(cmake g++ make pkg-config libgtest-dev libbenchmark-dev libhwloc-dev iproute2
-          hipcc libamdhip64-dev rocm-device-libs)
+          hipcc libamdhip64-dev rocm-device-libs libucx-dev ucx-utils)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -104,7 +104,9 @@ Status Communicator::recordNetworkNics(net::NetTransport& network) {
     HCCL_INFO(Net, "NET/%s: device %d %s, %.1f Gb/s%s%s", network.name(), d, device.name.c_str(), device.gbps,
               device.pciPath.empty() ? "" : ", ", device.pciPath.c_str());
   }
-  setNetworkNics(std::move(nics));
+  // A transport that cannot tell its speed (UCX) leaves discovery's NICs to the model.
+  if (std::all_of(nics.begin(), nics.end(), [](const topo::Nic& n) { return n.gbps > 0; }))
+    setNetworkNics(std::move(nics));
   return Status::Success;
 }
 

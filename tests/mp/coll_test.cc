@@ -385,6 +385,9 @@ const Tuning kTunings[] = {
     {"WeightedUnequalNodes", {{"HCCL_TOPO_FILE", kThreeAndTwo}, {"HCCL_ALGO", "weighted"}}, 5},
     {"NetPluginV8", {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", kNetPluginV8}}},
     {"NetPluginV10", {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET_PLUGIN", kNetPluginV10}, {"NCCL_NET", "hccltest10"}}},
+#if HCCL_TEST_HAVE_UCX
+    {"UcxTcp", {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET", "UCX"}, {"UCX_TLS", "tcp"}}},
+#endif
 };
 
 struct TuningParam {

@@ -140,4 +140,40 @@ TEST(NetPluginFaults, KilledRankIsAnErrorWithinSeconds) {
   }, opts));
 }
 
+#if HCCL_TEST_HAVE_UCX
+// The same over UCX (its TCP transport): the socket UCX used closes with the process, and the
+// survivors' next AllReduce fails within seconds.
+TEST(UcxFaults, KilledRankIsAnErrorWithinSeconds) {
+  mp::Options opts;
+  opts.env = {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET", "UCX"}, {"UCX_TLS", "tcp"}, {"HCCL_TIMEOUT", "60"}};
+  opts.mayDie = {2};
+  opts.failGraceSec = 60;
+  MP_EXPECT_RUN(mp::run(3, [](mp::Rank& R) {
+    allReduceChecked(R, 1 << 20);
+    R.barrier();
+    if (R.rank == 2) raise(SIGKILL);
+    std::vector<float> data(size_t{4} << 20, 1.0f);
+    const auto start = std::chrono::steady_clock::now();
+    ncclResult_t r = ncclSuccess;
+    for (int i = 0; i < 20 && r == ncclSuccess; ++i)
+      r = ncclAllReduce(data.data(), data.data(), data.size(), ncclFloat, ncclSum, R.comm, nullptr);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(r, ncclRemoteError) << mp::resultName(r);
+    EXPECT_LT(seconds, 5.0);
+    ncclCommAbort(R.comm);
+    R.comm = nullptr;
+  }, opts));
+}
+
+TEST(NetChoice, UcxCarriesThePeersAndTheLogSaysSo) {
+  const std::string prefix = "/tmp/hccl-net-test-ucx-" + std::to_string(getpid());
+  MP_EXPECT_RUN(mp::run(3, [&](mp::Rank& R) {
+    allReduceChecked(R, (size_t{3} << 20) + 7);
+    const std::string log = logOf(prefix);
+    EXPECT_NE(log.find("NET/UCX: Using UCX"), std::string::npos) << log;
+    EXPECT_NE(log.find("via net/UCX"), std::string::npos) << log;
+  }, loggedOptions(prefix, {{"NCCL_SHM_DISABLE", "1"}, {"NCCL_NET", "UCX"}, {"UCX_TLS", "tcp"}})));
+}
+#endif
+
 }  // namespace

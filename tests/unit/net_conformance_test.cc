@@ -19,6 +19,7 @@
 
 #include "base/clock.h"
 #include "transport/net/net_plugin.h"
+#include "transport/net/ucx_transport.h"
 
 namespace hccl::net {
 namespace {
@@ -33,6 +34,12 @@ struct TransportEntry {
 
 std::vector<TransportEntry> registry() {
   std::vector<TransportEntry> all;
+  if (ucxBuilt()) {
+    all.push_back({"ucx_tcp", [](std::unique_ptr<NetTransport>* out) {
+                     setenv("UCX_TLS", "tcp", 1);  // read by UCX when the context is made
+                     return openUcxTransport(out);
+                   }});
+  }
   for (const char* version : {"8", "9", "10"}) {
     const std::string library = std::string(HCCL_TEST_NET_PLUGIN_DIR) + "/libnccl-net-hccltest" + version + ".so";
     all.push_back({std::string("plugin_v") + version,
@@ -90,20 +97,23 @@ class NetConformance : public testing::TestWithParam<TransportEntry> {
   // this process accepts.
   void startSender(const std::function<int(NetTransport&, void* sendComm)>& script) {
     ASSERT_GT(transport_->deviceCount(), 0);
-    ConnectHandle handle{};
+    ConnectHandle handle;
     ASSERT_EQ(Status::Success, transport_->listen(0, &handle, &listenComm_));
     child_ = fork();
     ASSERT_GE(child_, 0);
     if (child_ == 0) {
+      // A transport of its own: one made before fork() is not the child's to use (UCX).
+      std::unique_ptr<NetTransport> own;
+      if (GetParam().open(&own) != Status::Success) _exit(11);
       void* sendComm = nullptr;
       const Status connected = until([&](bool* done) {
-        HCCL_TRY(transport_->connect(0, &handle, &sendComm));
+        HCCL_TRY(own->connect(0, &handle, &sendComm));
         *done = sendComm != nullptr;
         return Status::Success;
       });
       if (connected != Status::Success) _exit(10);
-      const int code = script(*transport_, sendComm);
-      transport_->closeSend(sendComm);
+      const int code = script(*own, sendComm);
+      own->closeSend(sendComm);
       _exit(code);
     }
     ASSERT_EQ(Status::Success, until([&](bool* done) {
@@ -151,7 +161,7 @@ TEST_P(NetConformance, DescribesItsDevices) {
   NetDevice d;
   ASSERT_EQ(Status::Success, transport_->device(0, &d));
   EXPECT_FALSE(d.name.empty());
-  EXPECT_GT(d.gbps, 0);
+  EXPECT_GE(d.gbps, 0);  // 0: the transport cannot tell
   EXPECT_TRUE(d.memoryKinds & kHostMemory);
   EXPECT_EQ(Status::InvalidArgument, transport_->device(transport_->deviceCount(), &d));
 }

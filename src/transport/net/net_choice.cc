@@ -8,6 +8,7 @@
 #include "base/error.h"
 #include "base/log.h"
 #include "transport/net/net_plugin.h"
+#include "transport/net/ucx_transport.h"
 
 namespace hccl::net {
 namespace {
@@ -43,6 +44,14 @@ Status chooseNet(const std::string& netName, const std::string& pluginSetting, s
     HCCL_INFO(Net, "NET/Socket: Using hccl's sockets (NCCL_NET=%s)", netName.c_str());
     return Status::Success;
   }
+  if (strcasecmp(netName.c_str(), "UCX") == 0) {
+    std::unique_ptr<NetTransport> ucx;
+    if (failed(openUcxTransport(&ucx)))
+      return reject(Status::InvalidUsage, "NCCL_NET=UCX: %s", threadLastError().c_str());
+    HCCL_INFO(Net, "NET/UCX: Using UCX (one worker for this communicator)");
+    *out = std::move(ucx);
+    return Status::Success;
+  }
   const OpenedPlugin& plugin = pluginFor(pluginSetting);
   if (netName.empty()) {
     *out = plugin.transport;
@@ -55,7 +64,8 @@ Status chooseNet(const std::string& netName, const std::string& pluginSetting, s
     HCCL_INFO(Net, "NET/Plugin: Using %s (NCCL_NET=%s)", (*out)->name(), netName.c_str());
     return Status::Success;
   }
-  const std::string available = plugin.transport ? std::string("Socket, ") + plugin.transport->name() : "Socket";
+  std::string available = ucxBuilt() ? "Socket, UCX" : "Socket";
+  if (plugin.transport) available += std::string(", ") + plugin.transport->name();
   return reject(Status::InvalidUsage, "NCCL_NET=%s: no such network here (available: %s%s%s)", netName.c_str(),
                 available.c_str(), plugin.why.empty() ? "" : "; ", plugin.why.c_str());
 }

@@ -1,5 +1,6 @@
 // Which network carries a communicator's messages to the peers shared memory does not reach.
-// NCCL_NET (HCCL_NET wins) names it: "Socket" (hccl's own TCP links) or a plugin's name; unset,
+// NCCL_NET (HCCL_NET wins) names it: "Socket" (hccl's own TCP links), "UCX" (a UCX worker of the
+// communicator's own, ucx_transport.h) or a plugin's name; unset,
 // the NCCL net plugin NCCL_NET_PLUGIN names (by default libnccl-net.so) when one loads, else
 // Socket. A plugin is opened once per process and shared by its communicators.
 #pragma once

@@ -8,6 +8,24 @@
 #include "base/error.h"
 
 namespace hccl::net {
+namespace {
+
+// Each end's handle to the other over the pair's socket: its size, then its bytes.
+Status tradeHandles(Socket& control, const ConnectHandle& mine, ConnectHandle* theirs, Deadline deadline) {
+  if (mine.bytes.size() > kMaxHandleBytes)
+    return fail(Status::InternalError, "net: a %zu-byte connect handle", mine.bytes.size());
+  const uint32_t size = static_cast<uint32_t>(mine.bytes.size());
+  HCCL_TRY(control.sendAll(&size, sizeof(size), deadline));
+  HCCL_TRY(control.sendAll(mine.bytes.data(), size, deadline));
+  uint32_t theirSize = 0;
+  HCCL_TRY(control.recvAll(&theirSize, sizeof(theirSize), deadline));
+  if (theirSize > kMaxHandleBytes)
+    return fail(Status::RemoteError, "net: the peer announced a %u-byte connect handle", theirSize);
+  theirs->bytes.resize(theirSize);
+  return control.recvAll(theirs->bytes.data(), theirSize, deadline);
+}
+
+}  // namespace
 
 Status NetLink::open(std::shared_ptr<NetTransport> transport, int device, Socket control, Deadline deadline,
                      std::unique_ptr<NetLink>* out) {
@@ -16,11 +34,10 @@ Status NetLink::open(std::shared_ptr<NetTransport> transport, int device, Socket
   link->control_ = std::move(control);
   link->name_ = std::string("net/") + link->transport_->name();
   NetTransport& t = *link->transport_;
-  ConnectHandle mine{}, theirs{};
+  ConnectHandle mine, theirs;
   void* listenComm = nullptr;
   HCCL_TRY(t.listen(device, &mine, &listenComm));
-  Status s = link->control_.sendAll(&mine, sizeof(mine), deadline);
-  if (!failed(s)) s = link->control_.recvAll(&theirs, sizeof(theirs), deadline);
+  Status s = tradeHandles(link->control_, mine, &theirs, deadline);
   // Both ends connect and accept at once; neither call blocks, so neither end waits on the other.
   while (!failed(s) && (link->sendComm_ == nullptr || link->recvComm_ == nullptr)) {
     if (link->sendComm_ == nullptr) s = t.connect(device, &theirs, &link->sendComm_);

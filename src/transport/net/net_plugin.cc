@@ -14,6 +14,8 @@
 namespace hccl::net {
 namespace {
 
+constexpr size_t kPluginHandleBytes = 128;  // NCCL_NET_HANDLE_MAXSIZE
+
 Status statusOf(ncclResult_t r) {
   switch (r) {
     case ncclSuccess: return Status::Success;
@@ -123,19 +125,23 @@ class PluginTransport final : public NetTransport {
   Status listen(int device, ConnectHandle* handle, void** listenComm) override {
     HCCL_TRY(checkDevice(device));
     *listenComm = nullptr;
-    return check(calls_.listen(device, handle->bytes, listenComm), "listen");
+    handle->bytes.assign(kPluginHandleBytes, 0);
+    return check(calls_.listen(device, handle->bytes.data(), listenComm), "listen");
   }
 
   Status connect(int device, ConnectHandle* handle, void** sendComm) override {
     HCCL_TRY(checkDevice(device));
     *sendComm = nullptr;
+    if (handle->bytes.size() != kPluginHandleBytes)
+      return fail(Status::RemoteError, "net plugin %s: a %zu-byte handle where NCCL's are %zu", name_.c_str(),
+                  handle->bytes.size(), kPluginHandleBytes);
     ncclNetDeviceHandle_abi* offload = nullptr;  // no device offload asked for
     if (v10_ != nullptr) {
       ncclNetCommConfig_v10_abi config{-1};
-      return check(v10_->connect(device, &config, handle->bytes, sendComm, &offload), "connect");
+      return check(v10_->connect(device, &config, handle->bytes.data(), sendComm, &offload), "connect");
     }
-    return check(v9_ ? v9_->connect(device, handle->bytes, sendComm, &offload)
-                     : v8_->connect(device, handle->bytes, sendComm, &offload),
+    return check(v9_ ? v9_->connect(device, handle->bytes.data(), sendComm, &offload)
+                     : v8_->connect(device, handle->bytes.data(), sendComm, &offload),
                  "connect");
   }
 

@@ -19,6 +19,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 
@@ -42,12 +43,13 @@ struct NetDevice {
   bool forceFlush = false;             // received device memory needs flush() before use
 };
 
-// What a listener publishes and a connector reads, exchanged through the bootstrap. It is also
-// the connector's scratch while the connection is being made (as in NCCL), so keep it in place
-// until connect() returns a comm.
-constexpr size_t kHandleBytes = 128;
+// What a listener publishes and a connector reads, exchanged over the pair's bootstrap socket:
+// at most kMaxHandleBytes (an NCCL plugin's are 128 bytes, UCX's carry a worker address). It is
+// also the connector's scratch while the connection is being made (as in NCCL), so keep it in
+// place until connect() returns a comm.
+constexpr size_t kMaxHandleBytes = 4096;
 struct ConnectHandle {
-  alignas(8) unsigned char bytes[kHandleBytes];
+  std::vector<unsigned char> bytes;
 };
 
 class NetTransport {
