@@ -97,7 +97,7 @@ struct RecvComm : Peer {
   uint64_t id;
 };
 struct ListenComm {
-  uint64_t id;
+  uint64_t id = 0;
   std::vector<char> hello;  // the connector's token and worker address land here
   void* helloRequest = nullptr;
   std::unique_ptr<RecvComm> answered;  // accepted, once our answer has left
@@ -121,6 +121,12 @@ class UcxTransport final : public NetTransport {
  public:
   ~UcxTransport() override {
     if (worker_ != nullptr) {
+      for (auto& [handle, comm] : connecting_) {  // connections given up on halfway
+        ucp_.requestCancel(worker_, comm->ackRequest);
+        requestsToDrop_.push_back(comm->ackRequest);
+        closeEndpoint(comm->ep);
+      }
+      connecting_.clear();
       const Deadline deadline = deadlineIn(kCloseSeconds);  // cancelled requests finish as UCX moves
       while (!requestsToDrop_.empty() && Clock::now() < deadline) {
         ucp_.workerProgress(worker_);
@@ -167,7 +173,9 @@ class UcxTransport final : public NetTransport {
 
   Status listen(int device, ConnectHandle* handle, void** listenComm) override {
     HCCL_TRY(checkDevice(device));
-    auto* comm = new ListenComm{nextId_++, std::vector<char>(kMaxAddressBytes), nullptr};
+    auto* comm = new ListenComm;
+    comm->id = nextId_++;
+    comm->hello.resize(kMaxAddressBytes);
     handle->bytes.resize(16 + addressBytes_);
     const uint32_t header[2] = {kHandleMagic, static_cast<uint32_t>(addressBytes_)};
     memcpy(handle->bytes.data(), header, sizeof(header));
