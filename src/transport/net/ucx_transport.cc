@@ -175,7 +175,7 @@ class UcxTransport final : public NetTransport {
     HCCL_TRY(checkDevice(device));
     auto* comm = new ListenComm;
     comm->id = nextId_++;
-    comm->hello.resize(kMaxAddressBytes);
+    comm->hello.resize(sizeof(uint64_t) + kMaxAddressBytes);  // a token, then an address
     handle->bytes.resize(16 + addressBytes_);
     const uint32_t header[2] = {kHandleMagic, static_cast<uint32_t>(addressBytes_)};
     memcpy(handle->bytes.data(), header, sizeof(header));
