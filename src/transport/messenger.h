@@ -94,7 +94,9 @@ class Messenger {
   Status progressRead(bool* moved);
   Status onHeader();
   Status readPayload(bool* moved);
-  bool singleCopy(const Request* r) const { return singleCopyBytes_ > 0 && r->bytes >= singleCopyBytes_ && link_->peerCanReadUs(); }
+  bool singleCopy(const Request* r) const {
+    return singleCopyBytes_ > 0 && r->bytes >= singleCopyBytes_ && link_->peerCanReadUs();
+  }
   Status readRemote(bool* moved);  // the next chunk of the message being read from the peer
   Status remoteDone(uint64_t tag);
   Request* findSend(uint64_t tag);

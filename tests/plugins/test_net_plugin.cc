@@ -78,12 +78,14 @@ ncclResult_t progress(Comm* c) {
   while (!c->queue.empty()) {
     Request* r = c->queue.front();
     if (r->isSend) {
-      if (!move(c->fd, true, reinterpret_cast<char*>(&r->header), sizeof(Header), &r->headerDone)) return ncclRemoteError;
+      if (!move(c->fd, true, reinterpret_cast<char*>(&r->header), sizeof(Header), &r->headerDone))
+        return ncclRemoteError;
       if (r->headerDone < sizeof(Header)) return ncclSuccess;
       if (!move(c->fd, true, r->data, static_cast<size_t>(r->capacity), &r->dataDone)) return ncclRemoteError;
       if (r->dataDone < static_cast<size_t>(r->capacity)) return ncclSuccess;
     } else {
-      if (!move(c->fd, false, reinterpret_cast<char*>(&r->header), sizeof(Header), &r->headerDone)) return ncclRemoteError;
+      if (!move(c->fd, false, reinterpret_cast<char*>(&r->header), sizeof(Header), &r->headerDone))
+        return ncclRemoteError;
       if (r->headerDone < sizeof(Header)) return ncclSuccess;
       if (r->header.tag != r->tag || r->header.size < 0 || r->header.size > r->capacity) return ncclInvalidUsage;
       if (!move(c->fd, false, r->data, static_cast<size_t>(r->header.size), &r->dataDone)) return ncclRemoteError;
@@ -157,7 +159,8 @@ ncclResult_t connectTo(int dev, void* handle, void** sendComm) {
   sockaddr_in peer{};
   socklen_t peerLength = sizeof(peer);
   if (::getpeername(state.fd, reinterpret_cast<sockaddr*>(&peer), &peerLength) != 0) {
-    if (getsockopt(state.fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0) return ncclSuccess;  // still connecting
+    // Not connected yet, and no error: still connecting.
+    if (getsockopt(state.fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 && error == 0) return ncclSuccess;
     ::close(state.fd);
     return ncclSystemError;
   }

@@ -94,7 +94,9 @@ class PluginTransport final : public NetTransport {
   int version() const { return v10_ ? 10 : v9_ ? 9 : 8; }
 
   Status init() {
-    ncclResult_t r = v10_ ? v10_->init(pluginLogger, noProfiler) : v9_ ? v9_->init(pluginLogger) : v8_->init(pluginLogger);
+    const ncclResult_t r = v10_  ? v10_->init(pluginLogger, noProfiler)
+                           : v9_ ? v9_->init(pluginLogger)
+                                 : v8_->init(pluginLogger);
     HCCL_TRY(check(r, "init"));
     int n = 0;
     HCCL_TRY(check(calls_.devices(&n), "devices"));
@@ -194,7 +196,8 @@ class PluginTransport final : public NetTransport {
     int finished = 0, size = 0;
     HCCL_TRY(check(calls_.test(request, &finished, &size), "test"));
     *done = finished != 0;
-    if (*done && size < 0) return fail(Status::RemoteError, "net plugin %s: a request moved %d bytes", name_.c_str(), size);
+    if (*done && size < 0)
+      return fail(Status::RemoteError, "net plugin %s: a request moved %d bytes", name_.c_str(), size);
     if (bytes != nullptr) *bytes = *done ? static_cast<size_t>(size) : 0;
     return Status::Success;
   }

@@ -208,7 +208,8 @@ class UcxTransport final : public NetTransport {
       requestsToDrop_.push_back(hello);
       ucp_request_param_t param{};
       param.op_attr_mask = UCP_OP_ATTR_FLAG_NO_IMM_CMPL;
-      ucs_status_ptr_t r = ucp_.tagRecvNbx(worker_, &comm->ack, sizeof(comm->ack), (token << 32) | kAckBit, kTagMask, &param);
+      ucs_status_ptr_t r =
+          ucp_.tagRecvNbx(worker_, &comm->ack, sizeof(comm->ack), (token << 32) | kAckBit, kTagMask, &param);
       if (UCS_PTR_IS_ERR(r)) return fail(Status::SystemError, "UCX: posting the answer's receive failed");
       comm->ackRequest = r;
       pending = connecting_.emplace(handle, std::move(comm)).first;
@@ -288,7 +289,8 @@ class UcxTransport final : public NetTransport {
     auto* comm = static_cast<RecvComm*>(recvComm);
     ucp_request_param_t param{};
     param.op_attr_mask = UCP_OP_ATTR_FLAG_NO_IMM_CMPL;
-    ucs_status_ptr_t r = ucp_.tagRecvNbx(worker_, data, bytes, (comm->id << 32) | (tag & 0x7fffffffu), kTagMask, &param);
+    const ucp_tag_t fullTag = (comm->id << 32) | (tag & 0x7fffffffu);
+    ucs_status_ptr_t r = ucp_.tagRecvNbx(worker_, data, bytes, fullTag, kTagMask, &param);
     if (UCS_PTR_IS_ERR(r)) return fail(Status::SystemError, "UCX: posting a receive failed (%d)", UCS_PTR_STATUS(r));
     auto* ours = new Request{r, true, 0, comm};
     comm->pending.push_back(ours);
