@@ -3,7 +3,9 @@
 # are shaped to 400, 400, 200 and 200 Mb/s (topologies/netns-4.json describes the same). Runs
 # AllReduce over TCP with hccl's own choice of schedule and with the heterogeneity-blind ring,
 # and checks the measured bus bandwidth against the bound from the link rates and against
-# hccl-sim's prediction for the same topology file.
+# hccl-sim's prediction for the same topology file; then the same schedule over UCX (its TCP
+# transport, where hccl was built with UCX), which must deliver the right values at the same
+# rates.
 #
 #   hetero_allreduce.sh BUILD_DIR
 # Exit 77 (skipped) without root or iproute2; needs nothing else.
@@ -59,6 +61,10 @@ measure() {  # label, then extra environment assignments
 
 auto=$(measure auto)
 ring=$(measure ring NCCL_ALGO=ring)
+ucx=""
+if [ -f "$build/CMakeCache.txt" ] && grep -q "^UCX_INCLUDE_DIR:PATH=/" "$build/CMakeCache.txt"; then
+  ucx=$(measure ucx NCCL_NET=UCX UCX_TLS=tcp UCX_NET_DEVICES=eth0)
+fi
 # hccl-sim's prediction and the bound for the same topology and size (busbw, GB/s).
 sim=$("$build/bin/hccl-sim" --topo "$topo" --coll all_reduce -b "$size" -e "$size" --machine-readable)
 predicted=$(awk '$1 == "plan" { print $2 }' <<<"$sim")
@@ -76,4 +82,11 @@ awk -v auto="$auto" -v ring="$ring" -v sim="$predicted" -v bound="$bound" 'BEGIN
   if (auto <= ring) { print "FAILED: not faster than the blind ring"; ok = 0 }
   exit ok ? 0 : 1
 }'
+if [ -n "$ucx" ]; then
+  echo "  over UCX        $ucx"
+  awk -v ucx="$ucx" -v auto="$auto" 'BEGIN {
+    printf "  ucx/auto %.3f (>= 0.80)\n", ucx / auto
+    if (ucx < 0.80 * auto) { print "FAILED: UCX well below hccl sockets at link-bound rates"; exit 1 }
+  }'
+fi
 echo "PASSED"
