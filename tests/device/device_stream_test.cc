@@ -21,6 +21,15 @@ mp::Options fakeOptions() {
   return o;
 }
 
+// The fake device, staged through host memory ("0") or device to device ("1"), with time for a
+// peer that comes late.
+mp::Options waitingOptions(const char* direct) {
+  mp::Options o = fakeOptions();
+  o.timeoutSec = 60;
+  o.env.push_back({"HCCL_DEVICE_DIRECT", direct});
+  return o;
+}
+
 TEST(DeviceStream, CollectiveIsAsynchronousAndOrderedOnTheStream) {
   MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
     const hcclDeviceRuntime_v3& rt = testdev::rt();
@@ -161,9 +170,6 @@ TEST(DeviceStream, OneRankCallsRunOnTheStreamEvenUnderCapture) {
 TEST(DeviceStream, FreeOnAnotherThreadWhileACollectiveWaits) {
   for (const char* direct : {"0", "1"}) {
     SCOPED_TRACE(std::string("HCCL_DEVICE_DIRECT=") + direct);
-    mp::Options o = fakeOptions();
-    o.timeoutSec = 60;
-    o.env.push_back({"HCCL_DEVICE_DIRECT", direct});
     MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
       const hcclDeviceRuntime_v3& rt = testdev::rt();
       void* stream = nullptr;
@@ -186,7 +192,7 @@ TEST(DeviceStream, FreeOnAnotherThreadWhileACollectiveWaits) {
         ASSERT_EQ(v, 2.0f) << i;
       }
       rt.streamDestroy(stream);
-    }, o));
+    }, waitingOptions(direct)));
   }
 }
 
@@ -195,9 +201,6 @@ TEST(DeviceStream, FreeOnAnotherThreadWhileACollectiveWaits) {
 TEST(DeviceStream, AbortReleasesAStreamWaitingForAPeer) {
   for (const char* direct : {"0", "1"}) {
     SCOPED_TRACE(std::string("HCCL_DEVICE_DIRECT=") + direct);
-    mp::Options o = fakeOptions();
-    o.timeoutSec = 60;
-    o.env.push_back({"HCCL_DEVICE_DIRECT", direct});
     MP_EXPECT_RUN(mp::run(2, [](mp::Rank& r) {
       const hcclDeviceRuntime_v3& rt = testdev::rt();
       void* stream = nullptr;
@@ -214,7 +217,7 @@ TEST(DeviceStream, AbortReleasesAStreamWaitingForAPeer) {
         usleep(500 * 1000);  // past rank 0's abort; then leave without the collective
       }
       rt.streamDestroy(stream);
-    }, o));
+    }, waitingOptions(direct)));
   }
 }
 

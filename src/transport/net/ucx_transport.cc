@@ -334,20 +334,8 @@ class UcxTransport final : public NetTransport {
     return Status::Success;
   }
 
-  Status closeSend(void* sendComm) override {
-    auto* comm = static_cast<SendComm*>(sendComm);
-    abandon(comm);
-    closeEndpoint(comm->ep);
-    delete comm;
-    return Status::Success;
-  }
-  Status closeRecv(void* recvComm) override {
-    auto* comm = static_cast<RecvComm*>(recvComm);
-    abandon(comm);
-    closeEndpoint(comm->ep);
-    delete comm;
-    return Status::Success;
-  }
+  Status closeSend(void* sendComm) override { return close(static_cast<SendComm*>(sendComm)); }
+  Status closeRecv(void* recvComm) override { return close(static_cast<RecvComm*>(recvComm)); }
   Status closeListen(void* listenComm) override {
     auto* comm = static_cast<ListenComm*>(listenComm);
     if (comm->helloRequest != nullptr) {
@@ -402,6 +390,14 @@ class UcxTransport final : public NetTransport {
     const ucs_status_ptr_t r = ucp_.tagSendNbx(peer->ep, data, bytes, tag, &param);
     if (UCS_PTR_IS_ERR(r)) return fail(Status::RemoteError, "UCX: a send failed (%d)", UCS_PTR_STATUS(r));
     *ucp = r;  // null: done already
+    return Status::Success;
+  }
+
+  template <class Comm>
+  Status close(Comm* comm) {
+    abandon(comm);
+    closeEndpoint(comm->ep);
+    delete comm;
     return Status::Success;
   }
 
