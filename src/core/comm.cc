@@ -144,7 +144,8 @@ Status Communicator::connectLinks(BootstrapResult& boot) {
       link = std::move(shm[peer]);
     } else if (network) {
       std::unique_ptr<net::NetLink> netLink;
-      HCCL_TRY(net::NetLink::open(network, 0, std::move(boot.connections[peer]), deadline, &netLink));
+      HCCL_TRY(net::NetLink::open(network, 0, std::move(boot.connections[peer]), config().netDirectBytes,
+                                        deadline, &netLink));
       link = std::move(netLink);
     } else {
       link = std::make_unique<TcpLink>(std::move(boot.connections[peer]), kTcpStagingBytes);

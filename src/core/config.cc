@@ -45,6 +45,11 @@ IntParam singleCopyParam("SINGLE_COPY_BYTES", -1,
                          "straight from this rank's buffer (process_vm_readv), one copy instead of two through "
                          "shared memory; 0 turns that off, -1 picks an eighth of the last-level cache",
                          false);
+IntParam netDirectParam("NET_DIRECT_BYTES", int64_t{256} << 10,
+                        "messages of at least this many bytes to a peer over a network transport move straight "
+                        "between the two ranks' buffers, as the transport's own messages (0: always through "
+                        "hccl's staging)",
+                        false);
 StringParam netParam("NET", "",
                       "the network to peers shared memory does not reach: Socket (hccl's TCP) or an NCCL net "
                       "plugin's name; unset, the plugin when one loads, else Socket");
@@ -91,6 +96,7 @@ Config configFromEnvironment() {
   if (!parseFp8Encoding(fp8, &c.fp8Encoding))
     HCCL_WARN("HCCL_FP8_FORMAT=%s is neither ocp nor fnuz; using ocp", fp8.c_str());
   c.sockets = {socketIfnameParam.get(), socketFamilyParam.get()};
+  c.netDirectBytes = static_cast<size_t>(std::max<int64_t>(netDirectParam.get(), 0));
   c.netName = netParam.get();
   c.netPlugin = netPluginParam.get();
   c.topologyFile = topoFileParam.get();

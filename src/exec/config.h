@@ -22,6 +22,7 @@ struct Config {
   size_t sliceBytes = size_t{512} << 10; // pipelining granularity of chained schedules
   size_t eagerBytes = size_t{64} << 10;  // messages sent without waiting for a grant
   size_t singleCopyBytes = 0;  // HCCL_SINGLE_COPY_BYTES: shm peers read messages this large themselves (0: never)
+  size_t netDirectBytes = size_t{256} << 10;  // HCCL_NET_DIRECT_BYTES: network messages this large skip staging
   size_t recursiveDoublingMaxBytes = size_t{64} << 10;  // AllReduce switches to ring above
   Algorithm allReduceAlgorithm = Algorithm::Auto;  // NCCL_ALGO (parseAlgorithm's names)
   Fp8Encoding fp8Encoding = Fp8Encoding::Ocp;      // of this rank's fp8 buffers (HCCL_FP8_FORMAT)

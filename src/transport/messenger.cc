@@ -14,6 +14,9 @@ constexpr size_t kSmallFrameBytes = 4096;         // eager messages copied whole
 // a reducing one reads this much into its bounce buffer (small enough to stay in the cache).
 constexpr size_t kRemoteChunk = size_t{1} << 20;
 constexpr size_t kBounceBytes = size_t{256} << 10;
+// What reducing direct receives may hold at once for one peer; beyond it they are granted the
+// ordinary way (the bytes then cross the link's staging).
+constexpr size_t kMaxScratchBytes = size_t{64} << 20;
 
 size_t padTo8(size_t bytes) { return (8 - bytes % 8) % 8; }
 
@@ -43,6 +46,7 @@ void Messenger::postSend(Request* request) {
   request->progressed = 0;
   request->done = false;
   request->granted = false;
+  request->direct = nullptr;
   if (!eager(request)) {
     for (auto it = earlyCts_.begin(); it != earlyCts_.end(); ++it) {
       if (it->first != request->tag) continue;
@@ -74,7 +78,8 @@ void Messenger::postRecv(Request* request) {
   request->progressed = 0;
   request->done = false;
   request->granted = true;
-  const bool announced = takeAnnouncement(request->tag);
+  request->direct = nullptr;
+  const bool announced = std::find(announced_.begin(), announced_.end(), request->tag) != announced_.end();
   const bool stashed = std::any_of(unexpected_.begin(), unexpected_.end(),
                                    [&](const Unexpected& u) { return u.tag == request->tag; });
   if (eager(request) ? announced : stashed) {  // the sender chose the other protocol: sizes differ
@@ -83,8 +88,14 @@ void Messenger::postRecv(Request* request) {
     return;
   }
   if (!eager(request)) {
-    queueControl(kCts, request->tag, request->bytes);
     recvs_.push_back(request);
+    if (directCandidate(request)) {  // granted by progress() once the sender has announced it
+      request->granted = false;
+      ++awaitingGrant_;
+      return;
+    }
+    if (announced) takeAnnouncement(request->tag);
+    queueControl(kCts, request->tag, request->bytes);
     return;
   }
   for (auto it = unexpected_.begin(); it != unexpected_.end(); ++it) {
@@ -118,6 +129,12 @@ Status Messenger::deliver(Request* r, const char* payload) {
 }
 
 void Messenger::dropRequests() {
+  if (!directSends_.empty() || directRecvs_ > 0) link_->abandonDirect();
+  directSends_.clear();
+  directRecvs_ = 0;
+  awaitingGrant_ = 0;
+  for (auto& [request, buffer] : scratchLent_) scratchFree_.push_back(std::move(buffer));
+  scratchLent_.clear();
   sends_.clear();
   recvs_.clear();
   lent_.clear();
@@ -143,7 +160,112 @@ Status Messenger::progress(bool* moved) {
                 "pairs must use the same count and datatype", peer_);
   if (link_->sending()) HCCL_TRY(link_->push(moved));
   HCCL_TRY(progressWrite(moved));
-  return progressRead(moved);
+  HCCL_TRY(progressRead(moved));
+  if (awaitingGrant_ > 0 && !announced_.empty()) HCCL_TRY(grantAnnounced(moved));
+  if (!directSends_.empty() || directRecvs_ > 0) HCCL_TRY(progressDirect(moved));
+  return Status::Success;
+}
+
+Status Messenger::grantAnnounced(bool* moved) {
+  for (Request* r : recvs_) {
+    if (awaitingGrant_ == 0) break;
+    if (r->granted || !takeAnnouncement(r->tag)) continue;
+    --awaitingGrant_;
+    HCCL_TRY(grantDirect(r));
+    *moved = true;
+  }
+  return Status::Success;
+}
+
+Status Messenger::grantDirect(Request* r) {
+  r->granted = true;
+  char* into = r->buffer;
+  if (r->reduceSource != nullptr && (into = takeScratch(r)) == nullptr) {
+    queueControl(kCts, r->tag, r->bytes);  // no scratch to spare: the ordinary way
+    return Status::Success;
+  }
+  HCCL_TRY(link_->startDirect(true, into, r->bytes, &r->direct));
+  ++directRecvs_;
+  queueControl(kCtsDirect, r->tag, r->bytes);
+  return Status::Success;
+}
+
+Status Messenger::startDirectSend(uint64_t tag, uint64_t bytes) {
+  Request* r = findSend(tag);
+  if (r == nullptr || !directCandidate(r))
+    return fail(Status::RemoteError, "rank %d granted a direct message (tag 0x%llx) this rank did not announce",
+                peer_, static_cast<unsigned long long>(tag));
+  if (bytes != r->bytes)
+    return fail(Status::InvalidUsage,
+                "rank %d expects a different number of bytes than this rank sends (%zu); matching send/recv "
+                "calls must use the same count and datatype", peer_, r->bytes);
+  HCCL_TRY(link_->startDirect(false, r->buffer, r->bytes, &r->direct));
+  r->granted = true;
+  r->progressed = r->bytes;
+  sends_.erase(std::find(sends_.begin(), sends_.end(), r));
+  directSends_.push_back(r);
+  return Status::Success;
+}
+
+Status Messenger::progressDirect(bool* moved) {
+  for (size_t i = 0; i < directSends_.size();) {
+    Request* r = directSends_[i];
+    bool done = false;
+    HCCL_TRY(link_->testDirect(r->direct, &done));
+    if (!done) {
+      ++i;
+      continue;
+    }
+    r->direct = nullptr;
+    r->done = true;
+    directSends_.erase(directSends_.begin() + static_cast<ptrdiff_t>(i));
+    *moved = true;
+  }
+  for (auto it = recvs_.begin(); directRecvs_ > 0 && it != recvs_.end();) {
+    Request* r = *it;
+    bool done = false;
+    if (r->direct != nullptr) HCCL_TRY(link_->testDirect(r->direct, &done));
+    if (!done) {
+      ++it;
+      continue;
+    }
+    r->direct = nullptr;
+    --directRecvs_;
+    if (r->reduceSource != nullptr) {
+      auto lent = std::find_if(scratchLent_.begin(), scratchLent_.end(), [&](const auto& e) { return e.first == r; });
+      HCCL_TRY(r->backend->reduce(r->buffer, r->reduceSource, lent->second.data(), r->bytes / dataTypeSize(r->type),
+                                  r->type, r->op));
+      scratchFree_.push_back(std::move(lent->second));
+      scratchLent_.erase(lent);
+    }
+    r->progressed = r->bytes;
+    r->done = true;
+    it = recvs_.erase(it);
+    *moved = true;
+  }
+  return Status::Success;
+}
+
+char* Messenger::takeScratch(const Request* r) {
+  auto fits = std::find_if(scratchFree_.begin(), scratchFree_.end(),
+                           [&](const std::vector<char>& b) { return b.size() >= r->bytes; });
+  std::vector<char> buffer;
+  if (fits != scratchFree_.end()) {
+    buffer = std::move(*fits);
+    scratchFree_.erase(fits);
+  } else {
+    // Free buffers too small for this one make room for it.
+    while (scratchHeld_ + r->bytes > kMaxScratchBytes && !scratchFree_.empty()) {
+      scratchHeld_ -= scratchFree_.back().size();
+      scratchFree_.pop_back();
+    }
+    if (scratchHeld_ + r->bytes > kMaxScratchBytes) return nullptr;
+    buffer.resize(r->bytes);
+    scratchHeld_ += r->bytes;
+  }
+  char* p = buffer.data();
+  scratchLent_.emplace_back(r, std::move(buffer));
+  return p;
 }
 
 bool Messenger::expectsInput() const {
@@ -254,7 +376,7 @@ Status Messenger::onHeader() {
     }
     case kAnnounce: {
       auto it = findRecv(h.tag);
-      if (it != recvs_.end()) {
+      if (it != recvs_.end() && (eager(*it) || (*it)->granted)) {
         if (eager(*it)) mismatch_ = true;  // reported by progress()
         return Status::Success;
       }
@@ -264,9 +386,11 @@ Status Messenger::onHeader() {
       return Status::Success;
     }
     case kRemoteDone: return remoteDone(h.tag);
+    case kCtsDirect: return startDirectSend(h.tag, h.bytes);
     case kRemote: {
       auto it = findRecv(h.tag);
-      if (it == recvs_.end() || eager(*it) || h.bytes != (*it)->bytes || (*it)->progressed != 0 || h.bytes == 0 ||
+      if (it == recvs_.end() || eager(*it) || !(*it)->granted || (*it)->direct != nullptr || h.bytes != (*it)->bytes ||
+          (*it)->progressed != 0 || h.bytes == 0 ||
           ((*it)->reduceSource != nullptr && h.bytes % dataTypeSize((*it)->type) != 0) || !link_->canReadPeer())
         return fail(Status::RemoteError, "rank %d offered a %llu-byte message to read that no receive here can take",
                     peer_, static_cast<unsigned long long>(h.bytes));
@@ -305,6 +429,9 @@ Status Messenger::onHeader() {
     return Status::Success;
   }
   Request* r = *it;
+  if (!r->granted || r->direct != nullptr)
+    return fail(Status::RemoteError, "rank %d sent data for a message granted as a direct one (tag 0x%llx)", peer_,
+                static_cast<unsigned long long>(h.tag));
   size_t elem = dataTypeSize(r->type);
   if ((isEager && h.bytes != r->bytes) || h.bytes > r->bytes - r->progressed || h.bytes > kMaxFrame ||
       (r->reduceSource != nullptr && h.bytes % elem != 0))

@@ -15,6 +15,15 @@
 // answers the grant with the buffer's address (REMOTE frame), the receiver reads it straight into
 // its destination (or, reducing, a chunk at a time into a bounce buffer it reduces from) and says
 // so (REMOTE_DONE), which completes the send. Every byte is copied once instead of twice.
+//
+// Direct messages. Where the link's transport moves messages itself (Link::directMinBytes:
+// network links), a granted message that large moves from the sender's buffer straight into the
+// receiver's, with no copy here. The receiver grants it only once the sender's announcement has
+// arrived (so the sender can start it at once): it starts its direct receive, then sends the
+// grant (CTS_DIRECT); the sender starts its direct send as each such grant arrives, so both ends
+// start them in the same order, which is how the link pairs them. A reducing receive takes the
+// message into scratch memory and reduces from there; while scratch is spent it is granted the
+// ordinary way.
 #pragma once
 
 #include <cstddef>
@@ -43,6 +52,7 @@ struct Request {
   size_t progressed = 0;  // bytes sent or received so far
   bool granted = false;   // send: the peer's CTS arrived; recv: our CTS was queued
   bool done = false;
+  void* direct = nullptr;  // the link's direct message moving it (Link::startDirect)
 };
 
 class Messenger {
@@ -59,7 +69,8 @@ class Messenger {
   Status progress(bool* moved);
   // Whether requests are still pending here.
   bool busy() const {
-    return !sends_.empty() || !recvs_.empty() || !lent_.empty() || ctrlSent_ < ctrlOut_.size() || link_->sending();
+    return !sends_.empty() || !recvs_.empty() || !lent_.empty() || !directSends_.empty() || ctrlSent_ < ctrlOut_.size() ||
+           link_->sending();
   }
   // Forgets pending requests (after a failure); the link stays.
   void dropRequests();
@@ -83,6 +94,7 @@ class Messenger {
     kCredit = 0x43524431,    // receiver -> sender: eager bytes delivered
     kRemote = 0x524d5431,    // sender -> receiver: read this granted message at the address that follows
     kRemoteDone = 0x52444e31,  // receiver -> sender: read it; the buffer is the sender's again
+    kCtsDirect = 0x43545344,   // receiver -> sender: start this tag as a direct message now
   };
   // A message that arrived eagerly before its receive was posted.
   struct Unexpected {
@@ -99,6 +111,14 @@ class Messenger {
   }
   Status readRemote(bool* moved);  // the next chunk of the message being read from the peer
   Status remoteDone(uint64_t tag);
+  bool directCandidate(const Request* r) const {
+    return link_->directMinBytes() > 0 && !eager(r) && r->bytes >= link_->directMinBytes();
+  }
+  Status grantAnnounced(bool* moved);    // grants the receives whose sender is ready
+  Status grantDirect(Request* r);
+  Status startDirectSend(uint64_t tag, uint64_t bytes);
+  Status progressDirect(bool* moved);   // finishes direct messages that completed
+  char* takeScratch(const Request* r);  // null: none to spare now
   Request* findSend(uint64_t tag);
   bool eager(const Request* r) const { return r->bytes <= eagerBytes_; }
   static size_t eagerCost(size_t bytes) { return sizeof(FrameHeader) + (bytes + 7) / 8 * 8; }
@@ -124,6 +144,7 @@ class Messenger {
   std::vector<char> ctrlOut_;                            // queued CTS frames
   size_t ctrlSent_ = 0;
   std::vector<Request*> lent_;  // sends whose buffer the peer reads itself, until REMOTE_DONE
+  std::vector<Request*> directSends_;  // sends the link moves itself, until it says they left
   Request* sending_ = nullptr;  // the request whose frame is being written
   FrameHeader headerOut_{};
   size_t headerOutLeft_ = 0, payloadOutLeft_ = 0, padOutLeft_ = 0;
@@ -142,6 +163,12 @@ class Messenger {
   std::vector<char> bounce_;    // what a reducing single-copy receive reads before it reduces
   std::vector<Unexpected> unexpected_;
   std::vector<uint64_t> announced_;  // granted sends announced before their receive was posted
+  size_t awaitingGrant_ = 0;          // direct candidates among recvs_ not granted yet
+  size_t directRecvs_ = 0;            // receives among recvs_ that the link moves itself
+  // Reducing direct receives' scratch: buffers free for reuse, and those in use, by request.
+  std::vector<std::vector<char>> scratchFree_;
+  std::vector<std::pair<const Request*, std::vector<char>>> scratchLent_;
+  size_t scratchHeld_ = 0;
   bool mismatch_ = false;  // the peer's message does not fit its receive
   bool broken_ = false;    // requests were dropped mid-stream
   size_t unexpectedBytes_ = 0;

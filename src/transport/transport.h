@@ -50,9 +50,22 @@ class Link {
   virtual bool peerCanReadUs() const { return false; }
   virtual bool canReadPeer() const { return false; }
   virtual Status readPeer(void* dst, uint64_t address, size_t bytes);
+
+  // Direct messages (network links): the transport moves a granted message itself, from the
+  // sender's buffer straight into the receiver's, with no copy by hccl. Both ends start them in
+  // the order of the receiver's grants, which is what pairs a send with its receive.
+  // directMinBytes(): the smallest message worth it (0: this link has none).
+  virtual size_t directMinBytes() const { return 0; }
+  virtual Status startDirect(bool receive, void* data, size_t bytes, void** op);
+  // *done once the message has left (a send) or arrived whole (a receive); op is then gone.
+  virtual Status testDirect(void* op, bool* done);
+  // Stops every direct message in flight (after a failure): no buffer is touched afterwards.
+  virtual void abandonDirect() {}
 };
 
 inline Status Link::readPeer(void*, uint64_t, size_t) { return Status::InternalError; }
+inline Status Link::startDirect(bool, void*, size_t, void**) { return Status::InternalError; }
+inline Status Link::testDirect(void*, bool*) { return Status::InternalError; }
 
 using LinkPtr = std::unique_ptr<Link>;
 

@@ -152,6 +152,10 @@ TEST(UcxFaults, KilledRankIsAnErrorWithinSeconds) {
   killedRankIsAnErrorWithinSeconds({{"NCCL_NET", "UCX"}, {"UCX_TLS", "tcp"}});
 }
 
+TEST(UcxFaults, KilledRankIsAnErrorWithinSecondsInPeerFailureMode) {
+  killedRankIsAnErrorWithinSeconds({{"NCCL_NET", "UCX"}, {"UCX_TLS", "tcp"}, {"HCCL_UCX_ERR_MODE", "peer"}});
+}
+
 TEST(NetChoice, UcxCarriesThePeersAndTheLogSaysSo) {
   const std::string prefix = "/tmp/hccl-net-test-ucx-" + std::to_string(getpid());
   MP_EXPECT_RUN(mp::run(3, [&](mp::Rank& R) {

@@ -35,10 +35,14 @@ struct TransportEntry {
 std::vector<TransportEntry> registry() {
   std::vector<TransportEntry> all;
   if (ucxBuilt()) {
-    all.push_back({"ucx_tcp", [](std::unique_ptr<NetTransport>* out) {
-                     setenv("UCX_TLS", "tcp", 1);  // read by UCX when the context is made
-                     return openUcxTransport(out);
-                   }});
+    // Both ways UCX can treat a peer's failure (HCCL_UCX_ERR_MODE), read when the transport opens.
+    for (const char* mode : {"none", "peer"}) {
+      all.push_back({std::string("ucx_tcp_") + mode, [mode](std::unique_ptr<NetTransport>* out) {
+                       setenv("UCX_TLS", "tcp", 1);  // read by UCX when the context is made
+                       setenv("HCCL_UCX_ERR_MODE", mode, 1);
+                       return openUcxTransport(out);
+                     }});
+    }
   }
   for (const char* version : {"8", "9", "10"}) {
     const std::string library = std::string(HCCL_TEST_NET_PLUGIN_DIR) + "/libnccl-net-hccltest" + version + ".so";

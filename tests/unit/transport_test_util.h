@@ -114,8 +114,9 @@ inline Status makeNetLinks(LinkPtr* a, LinkPtr* b) {
   const Deadline deadline = deadlineIn(kDeadlineSeconds);
   std::unique_ptr<net::NetLink> la, lb;
   Status sideB = Status::Success;
-  std::thread other([&] { sideB = net::NetLink::open(plugin, 0, std::move(sb), deadline, &lb); });
-  const Status sideA = net::NetLink::open(plugin, 0, std::move(sa), deadline, &la);
+  // Every granted message goes direct; the stream carries the rest.
+  std::thread other([&] { sideB = net::NetLink::open(plugin, 0, std::move(sb), 1, deadline, &lb); });
+  const Status sideA = net::NetLink::open(plugin, 0, std::move(sa), 1, deadline, &la);
   other.join();
   HCCL_TRY(sideA);
   HCCL_TRY(sideB);

@@ -25,32 +25,50 @@ Status tradeHandles(Socket& control, const ConnectHandle& mine, ConnectHandle* t
   return control.recvAll(theirs->bytes.data(), theirSize, deadline);
 }
 
+// A small number both ends tell each other.
+Status tradeValue(Socket& control, uint64_t mine, uint64_t* theirs, Deadline deadline) {
+  HCCL_TRY(control.sendAll(&mine, sizeof(mine), deadline));
+  return control.recvAll(theirs, sizeof(*theirs), deadline);
+}
+
+// One connection each way with the rank behind `control`: both ends listen, trade handles, then
+// connect and accept at once; neither call blocks, so neither end waits on the other.
+Status connectPair(NetTransport& t, int device, Socket& control, const std::string& name, Deadline deadline,
+                   void** sendComm, void** recvComm) {
+  ConnectHandle mine, theirs;
+  void* listenComm = nullptr;
+  HCCL_TRY(t.listen(device, &mine, &listenComm));
+  Status s = tradeHandles(control, mine, &theirs, deadline);
+  while (!failed(s) && (*sendComm == nullptr || *recvComm == nullptr)) {
+    if (*sendComm == nullptr) s = t.connect(device, &theirs, sendComm);
+    if (!failed(s) && *recvComm == nullptr) s = t.accept(listenComm, recvComm);
+    if (failed(s) || (*sendComm != nullptr && *recvComm != nullptr)) break;
+    if (socketWaitAborted()) s = fail(Status::Aborted, "%s: aborted while connecting", name.c_str());
+    else if (Clock::now() > deadline || peerClosed(control.fd()))
+      s = fail(Status::RemoteError, "%s: the peer did not connect (gone, or not in time)", name.c_str());
+    else sched_yield();  // the peer may need this core to get there
+  }
+  const Status closed = t.closeListen(listenComm);
+  HCCL_TRY(s);
+  return closed;
+}
+
 }  // namespace
 
-Status NetLink::open(std::shared_ptr<NetTransport> transport, int device, Socket control, Deadline deadline,
-                     std::unique_ptr<NetLink>* out) {
+Status NetLink::open(std::shared_ptr<NetTransport> transport, int device, Socket control, size_t directMinBytes,
+                     Deadline deadline, std::unique_ptr<NetLink>* out) {
   std::unique_ptr<NetLink> link(new NetLink);
   link->transport_ = std::move(transport);
   link->control_ = std::move(control);
   link->name_ = std::string("net/") + link->transport_->name();
   NetTransport& t = *link->transport_;
-  ConnectHandle mine, theirs;
-  void* listenComm = nullptr;
-  HCCL_TRY(t.listen(device, &mine, &listenComm));
-  Status s = tradeHandles(link->control_, mine, &theirs, deadline);
-  // Both ends connect and accept at once; neither call blocks, so neither end waits on the other.
-  while (!failed(s) && (link->sendComm_ == nullptr || link->recvComm_ == nullptr)) {
-    if (link->sendComm_ == nullptr) s = t.connect(device, &theirs, &link->sendComm_);
-    if (!failed(s) && link->recvComm_ == nullptr) s = t.accept(listenComm, &link->recvComm_);
-    if (failed(s) || (link->sendComm_ != nullptr && link->recvComm_ != nullptr)) break;
-    if (socketWaitAborted()) s = fail(Status::Aborted, "%s: aborted while connecting", link->name_.c_str());
-    else if (Clock::now() > deadline || peerClosed(link->control_.fd()))
-      s = fail(Status::RemoteError, "%s: the peer did not connect (gone, or not in time)", link->name_.c_str());
-    else sched_yield();  // the peer may need this core to get there
+  HCCL_TRY(connectPair(t, device, link->control_, link->name_, deadline, &link->sendComm_, &link->recvComm_));
+  uint64_t theirDirect = 0;
+  HCCL_TRY(tradeValue(link->control_, directMinBytes, &theirDirect, deadline));
+  if (directMinBytes > 0 && theirDirect > 0) {
+    link->directMinBytes_ = std::max<size_t>(directMinBytes, theirDirect);
+    HCCL_TRY(connectPair(t, device, link->control_, link->name_, deadline, &link->bulkSend_, &link->bulkRecv_));
   }
-  const Status closed = t.closeListen(listenComm);
-  HCCL_TRY(s);
-  HCCL_TRY(closed);
   link->sends_.resize(kSlots);
   link->recvs_.resize(kSlots);
   for (Slot& slot : link->sends_) {
@@ -68,6 +86,7 @@ Status NetLink::open(std::shared_ptr<NetTransport> transport, int device, Socket
 
 NetLink::~NetLink() {
   if (!transport_) return;
+  abandonDirect();
   // Requests still in flight die with their comms (a transport frees them on close).
   for (Slot& slot : sends_)
     if (slot.region != nullptr) transport_->deregisterMemory(sendComm_, slot.region);
@@ -75,6 +94,76 @@ NetLink::~NetLink() {
     if (slot.region != nullptr) transport_->deregisterMemory(recvComm_, slot.region);
   if (sendComm_ != nullptr) transport_->closeSend(sendComm_);
   if (recvComm_ != nullptr) transport_->closeRecv(recvComm_);
+}
+
+Status NetLink::startDirect(bool receive, void* data, size_t bytes, void** op) {
+  HCCL_TRY(failure_);
+  if (bulkSend_ == nullptr)
+    return fail(Status::InternalError, "%s: a direct message on a link without them", name_.c_str());
+  auto d = std::make_unique<DirectOp>(DirectOp{receive, data, bytes});
+  if (Status s = transport_->registerMemory(receive ? bulkRecv_ : bulkSend_, data, bytes, kHostMemory, &d->region);
+      failed(s))
+    return failWith(s);
+  (receive ? unpostedRecvs_ : unpostedSends_).push_back(d.get());
+  *op = d.get();
+  direct_.push_back(std::move(d));
+  return postDirect();
+}
+
+Status NetLink::postDirect() {
+  while (!unpostedSends_.empty()) {
+    DirectOp* d = unpostedSends_.front();
+    if (Status s = transport_->send(bulkSend_, d->data, d->bytes, tagOf(bulkSent_), d->region, &d->request);
+        failed(s))
+      return failWith(s);
+    if (d->request == nullptr) break;  // the transport cannot take it yet
+    ++bulkSent_;
+    unpostedSends_.pop_front();
+  }
+  while (!unpostedRecvs_.empty()) {
+    DirectOp* d = unpostedRecvs_.front();
+    if (Status s = transport_->recv(bulkRecv_, d->data, d->bytes, tagOf(bulkReceived_), d->region, &d->request);
+        failed(s))
+      return failWith(s);
+    if (d->request == nullptr) break;
+    ++bulkReceived_;
+    unpostedRecvs_.pop_front();
+  }
+  return Status::Success;
+}
+
+Status NetLink::testDirect(void* op, bool* done) {
+  auto* d = static_cast<DirectOp*>(op);
+  *done = false;
+  HCCL_TRY(failure_);
+  HCCL_TRY(postDirect());
+  if (d->request == nullptr) return Status::Success;
+  bool finished = false;
+  size_t bytes = 0;
+  if (Status s = transport_->test(d->request, &finished, &bytes); failed(s)) return failWith(s);
+  if (!finished) return Status::Success;
+  d->request = nullptr;
+  if (d->receive && bytes != d->bytes)
+    return failWith(fail(Status::RemoteError, "%s: a %zu-byte direct message where %zu bytes were granted",
+                         name_.c_str(), bytes, d->bytes));
+  releaseDirect(d);
+  *done = true;
+  return Status::Success;
+}
+
+void NetLink::releaseDirect(DirectOp* d) {
+  if (d->region != nullptr) transport_->deregisterMemory(d->receive ? bulkRecv_ : bulkSend_, d->region);
+  std::erase_if(direct_, [&](const std::unique_ptr<DirectOp>& e) { return e.get() == d; });
+}
+
+void NetLink::abandonDirect() {
+  // Closing the bulk comms cancels what they still have in flight: no user buffer is touched after.
+  while (!direct_.empty()) releaseDirect(direct_.back().get());
+  unpostedSends_.clear();
+  unpostedRecvs_.clear();
+  if (bulkSend_ != nullptr) transport_->closeSend(bulkSend_);
+  if (bulkRecv_ != nullptr) transport_->closeRecv(bulkRecv_);
+  bulkSend_ = bulkRecv_ = nullptr;
 }
 
 Status NetLink::failWith(Status s) {

@@ -1,11 +1,18 @@
-// A Link over a network transport (net_transport.h): the byte stream cut into messages of at
-// most kChunkBytes, sent from and received into registered staging slots, kSlots in flight each
-// way, tags counting up so every transport's in-order matching holds. This carries everything a
-// Messenger sends (its frames, eager data and granted data alike) with one copy on each side;
-// granted messages moving straight between the users' buffers is the next step.
+// A Link over a network transport (net_transport.h), on two connections each way.
+//
+// The stream: the byte stream cut into messages of at most kChunkBytes, sent from and received
+// into registered staging slots, kSlots in flight each way, tags counting up so every transport's
+// in-order matching holds. It carries a Messenger's frames and its small messages, with one copy
+// on each side.
+//
+// The bulk connection: direct messages (Link::startDirect), each the transport's own message
+// from the sender's buffer into the receiver's, registered for that message alone (a cached
+// registration of user memory could outlive the memory; UCX caches its own, safely). Both ends
+// post them in the order the Messenger starts them, which is the order of its grants.
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <vector>
 
@@ -22,9 +29,10 @@ class NetLink final : public Link {
 
   // Both directions with the rank at the other end of `control` (a connected socket, kept to
   // notice the peer's death): listen on `device`, trade handles over `control`, connect and
-  // accept without blocking either side, register the slots, post the receives.
-  static Status open(std::shared_ptr<NetTransport> transport, int device, Socket control, Deadline deadline,
-                     std::unique_ptr<NetLink>* out);
+  // accept without blocking either side, register the slots, post the receives. Messages of at
+  // least directMinBytes go direct (0: none; the larger of both ends' wins, 0 if either says 0).
+  static Status open(std::shared_ptr<NetTransport> transport, int device, Socket control, size_t directMinBytes,
+                     Deadline deadline, std::unique_ptr<NetLink>* out);
   ~NetLink() override;
 
   const char* name() const override { return name_.c_str(); }
@@ -37,6 +45,10 @@ class NetLink final : public Link {
   int waitFd() const override { return -1; }
   bool sending() const override { return sendsDone_ < sendsPosted_; }
   Status push(bool* moved) override;
+  size_t directMinBytes() const override { return directMinBytes_; }
+  Status startDirect(bool receive, void* data, size_t bytes, void** op) override;
+  Status testDirect(void* op, bool* done) override;
+  void abandonDirect() override;
 
  private:
   struct Slot {
@@ -47,7 +59,16 @@ class NetLink final : public Link {
     size_t consumed = 0;
     bool arrived = false;
   };
+  struct DirectOp {
+    bool receive;
+    void* data;
+    size_t bytes;
+    void* region = nullptr;
+    void* request = nullptr;  // null until the transport took it
+  };
   NetLink() = default;
+  Status postDirect();  // hands waiting direct messages to the transport, in order
+  void releaseDirect(DirectOp* op);
   Status postReceive(Slot& slot);
   Status reapSends();
   Status arrived(Slot** slot);  // the oldest receive slot, once its message is there
@@ -59,6 +80,12 @@ class NetLink final : public Link {
   Socket control_;
   void* sendComm_ = nullptr;
   void* recvComm_ = nullptr;
+  void* bulkSend_ = nullptr;
+  void* bulkRecv_ = nullptr;
+  size_t directMinBytes_ = 0;
+  std::vector<std::unique_ptr<DirectOp>> direct_;  // every direct message not yet done
+  std::deque<DirectOp*> unpostedSends_, unpostedRecvs_;
+  uint64_t bulkSent_ = 0, bulkReceived_ = 0;  // direct messages posted each way: their tags
   std::vector<Slot> sends_, recvs_;
   uint64_t sendsPosted_ = 0, sendsDone_ = 0;     // slot i % kSlots holds send i
   uint64_t recvsPosted_ = 0, recvsConsumed_ = 0;  // likewise receives

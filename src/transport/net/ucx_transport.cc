@@ -16,6 +16,7 @@
 
 #include "base/clock.h"
 #include "base/log.h"
+#include "base/params.h"
 
 namespace hccl::net {
 namespace {
@@ -26,6 +27,15 @@ constexpr uint64_t kAckBit = uint64_t{1} << 30;    // the listener's answer to i
 constexpr uint64_t kTagMask = ~uint64_t{0};
 constexpr size_t kMaxAddressBytes = 4000;
 constexpr double kCloseSeconds = 2;
+
+// UCX's peer failure mode keeps it to protocols that survive a peer's death: over TCP that is
+// copy-in/copy-out on one connection, half the speed of its zero-copy rendezvous over every lane
+// (bench/RESULTS.md). Without it a dead peer still fails the requests waiting on it (UCX's TCP
+// sees the connection reset), and a NetLink notices the death on its bootstrap socket anyway.
+StringParam errModeParam("UCX_ERR_MODE", "none",
+                         "none: UCX picks its fastest protocols; peer: endpoints in UCX's peer failure mode "
+                         "(slower over TCP)",
+                         false);
 
 // The UCP calls hccl makes, from libucp.so.0.
 struct Ucp {
@@ -139,13 +149,18 @@ class UcxTransport final : public NetTransport {
   }
 
   Status init() {
+    const std::string mode = errModeParam.get();
+    if (mode != "none" && mode != "peer")
+      return fail(Status::InvalidUsage, "UCX: HCCL_UCX_ERR_MODE=%s (none or peer)", mode.c_str());
+    peerErrors_ = mode == "peer";
     HCCL_TRY(loadUcp(&ucp_));
     ucp_config_t* config = nullptr;
     ucs_status_t st = ucp_.configRead(nullptr, nullptr, &config);  // UCX_* of the environment
     if (st != UCS_OK) return fail(Status::SystemError, "UCX: reading its configuration failed (%d)", st);
     ucp_params_t params{};
     params.field_mask = UCP_PARAM_FIELD_FEATURES;
-    params.features = UCP_FEATURE_TAG;
+    // RMA: what lets UCX choose its zero-copy rendezvous (a write into the receive buffer).
+    params.features = UCP_FEATURE_TAG | UCP_FEATURE_RMA;
     st = ucp_.initVersion(UCP_API_MAJOR, UCP_API_MINOR, &params, config, &context_);
     ucp_.configRelease(config);
     if (st != UCS_OK) return fail(Status::SystemError, "UCX: ucp_init failed (%d)", st);
@@ -377,7 +392,7 @@ class UcxTransport final : public NetTransport {
     params.field_mask = UCP_EP_PARAM_FIELD_REMOTE_ADDRESS | UCP_EP_PARAM_FIELD_ERR_HANDLING_MODE |
                         UCP_EP_PARAM_FIELD_ERR_HANDLER;
     params.address = address;
-    params.err_mode = UCP_ERR_HANDLING_MODE_PEER;  // a dead peer fails the endpoint, not the process
+    params.err_mode = peerErrors_ ? UCP_ERR_HANDLING_MODE_PEER : UCP_ERR_HANDLING_MODE_NONE;
     params.err_handler.cb = onPeerError;
     params.err_handler.arg = peer;
     const ucs_status_t st = ucp_.epCreate(worker_, &params, &peer->ep);
@@ -450,6 +465,7 @@ class UcxTransport final : public NetTransport {
   ucp_address_t* address_ = nullptr;
   size_t addressBytes_ = 0;
   uint64_t nextId_ = 1;
+  bool peerErrors_ = false;  // endpoints in UCX's peer failure mode
   std::vector<void*> requestsToDrop_;
   std::map<const ConnectHandle*, std::unique_ptr<SendComm>> connecting_;  // answers awaited
 };
