@@ -2,6 +2,8 @@
 // per irecv. Built three times (TEST_NET_VERSION 8, 9, 10), each exporting only that version's
 // table, as libnccl-net-hccltest<version>.so. A message is a 16-byte header (tag, size) and the
 // bytes; requests of one comm complete in the order they were posted, each as test() moves it.
+// A memory region must cover what is sent from or received into it; the last messages moved are
+// kept so a test can tell where the bytes came from and went (hcclTestNetMoved).
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -38,6 +40,7 @@ struct Request {
   char* data;
   int64_t capacity;  // a receive's buffer; a send's size
   int64_t tag;
+  bool registered;   // posted with a region
   Header header{};
   size_t headerDone = 0, dataDone = 0;
   bool done = false;
@@ -52,7 +55,26 @@ struct Listener {
   int fd;
 };
 
-int regionToken;  // what regMr hands out: host memory needs nothing
+struct Region {
+  const char* begin;
+  size_t bytes;
+};
+
+// The last messages that finished, newest last, for hcclTestNetMoved.
+struct Moved {
+  bool isSend;
+  const char* data;
+  uint64_t bytes;
+  bool registered;
+};
+constexpr size_t kMovedKept = 4096;
+Moved moved[kMovedKept];
+uint64_t movedCount = 0;
+
+void recordMoved(const Request& r) {
+  const int64_t bytes = r.isSend ? r.capacity : r.header.size;
+  moved[movedCount++ % kMovedKept] = Moved{r.isSend, r.data, static_cast<uint64_t>(bytes), r.registered};
+}
 
 ncclResult_t setNonBlocking(int fd) {
   const int flags = fcntl(fd, F_GETFL);
@@ -92,6 +114,7 @@ ncclResult_t progress(Comm* c) {
       if (r->dataDone < static_cast<size_t>(r->header.size)) return ncclSuccess;
     }
     r->done = true;
+    recordMoved(*r);
     c->queue.pop_front();
   }
   return ncclSuccess;
@@ -186,44 +209,55 @@ ncclResult_t acceptFrom(void* listenComm, void** recvComm, ncclNetDeviceHandle_a
   return ncclSuccess;
 }
 
-ncclResult_t regMr(void*, void*, size_t, int type, void** mhandle) {
-  if (type != kNcclNetPtrHost) return ncclInvalidArgument;
-  *mhandle = &regionToken;
+ncclResult_t regMr(void*, void* data, size_t size, int type, void** mhandle) {
+  if (type != kNcclNetPtrHost || (data == nullptr && size > 0)) return ncclInvalidArgument;
+  *mhandle = new Region{static_cast<const char*>(data), size};
   return ncclSuccess;
 }
 ncclResult_t regMrDmaBuf(void*, void*, size_t, int, uint64_t, int, void**) { return ncclInvalidUsage; }
-ncclResult_t deregMr(void*, void* mhandle) { return mhandle == &regionToken ? ncclSuccess : ncclInvalidArgument; }
+ncclResult_t deregMr(void*, void* mhandle) {
+  if (mhandle == nullptr) return ncclInvalidArgument;
+  delete static_cast<Region*>(mhandle);
+  return ncclSuccess;
+}
 
-ncclResult_t post(void* comm, bool isSend, void* data, int64_t size, int tag, void** request) {
+ncclResult_t post(void* comm, bool isSend, void* data, int64_t size, int tag, void* mhandle, void** request) {
   auto* c = static_cast<Comm*>(comm);
-  auto* r = new Request{c, isSend, static_cast<char*>(data), size, tag};
+  const auto* region = static_cast<const Region*>(mhandle);
+  const char* begin = static_cast<const char*>(data);
+  if (region != nullptr && (begin < region->begin || begin + size > region->begin + region->bytes))
+    return ncclInvalidArgument;  // a region must cover the buffer
+  auto* r = new Request{c, isSend, static_cast<char*>(data), size, tag, region != nullptr};
   r->header = Header{tag, size};
   c->queue.push_back(r);
   *request = r;
   return ncclSuccess;
 }
 
-[[maybe_unused]] ncclResult_t isend8(void* comm, void* data, int size, int tag, void*, void** request) {
-  return post(comm, true, data, size, tag, request);
+[[maybe_unused]] ncclResult_t isend8(void* comm, void* data, int size, int tag, void* mhandle, void** request) {
+  return post(comm, true, data, size, tag, mhandle, request);
 }
-[[maybe_unused]] ncclResult_t isend9(void* comm, void* data, size_t size, int tag, void*, void** request) {
-  return post(comm, true, data, static_cast<int64_t>(size), tag, request);
+[[maybe_unused]] ncclResult_t isend9(void* comm, void* data, size_t size, int tag, void* mhandle, void** request) {
+  return post(comm, true, data, static_cast<int64_t>(size), tag, mhandle, request);
 }
-[[maybe_unused]] ncclResult_t isend10(void* comm, void* data, size_t size, int tag, void*, void*, void** request) {
-  return post(comm, true, data, static_cast<int64_t>(size), tag, request);
+[[maybe_unused]] ncclResult_t isend10(void* comm, void* data, size_t size, int tag, void* mhandle, void*,
+                                      void** request) {
+  return post(comm, true, data, static_cast<int64_t>(size), tag, mhandle, request);
 }
-[[maybe_unused]] ncclResult_t irecv8(void* comm, int n, void** data, int* sizes, int* tags, void**, void** request) {
-  if (n != 1) return ncclInvalidArgument;
-  return post(comm, false, data[0], sizes[0], tags[0], request);
-}
-[[maybe_unused]] ncclResult_t irecv9(void* comm, int n, void** data, size_t* sizes, int* tags, void**,
+[[maybe_unused]] ncclResult_t irecv8(void* comm, int n, void** data, int* sizes, int* tags, void** mhandles,
                                      void** request) {
   if (n != 1) return ncclInvalidArgument;
-  return post(comm, false, data[0], static_cast<int64_t>(sizes[0]), tags[0], request);
+  return post(comm, false, data[0], sizes[0], tags[0], mhandles != nullptr ? mhandles[0] : nullptr, request);
 }
-[[maybe_unused]] ncclResult_t irecv10(void* comm, int n, void** data, size_t* sizes, int* tags, void**, void**,
+[[maybe_unused]] ncclResult_t irecv9(void* comm, int n, void** data, size_t* sizes, int* tags, void** mhandles,
+                                     void** request) {
+  if (n != 1) return ncclInvalidArgument;
+  return post(comm, false, data[0], static_cast<int64_t>(sizes[0]), tags[0],
+              mhandles != nullptr ? mhandles[0] : nullptr, request);
+}
+[[maybe_unused]] ncclResult_t irecv10(void* comm, int n, void** data, size_t* sizes, int* tags, void** mhandles, void**,
                                       void** request) {
-  return irecv9(comm, n, data, sizes, tags, nullptr, request);
+  return irecv9(comm, n, data, sizes, tags, mhandles, request);
 }
 
 ncclResult_t iflush(void*, int, void**, int*, void**, void** request) {
@@ -262,6 +296,22 @@ ncclResult_t irecvConsumed(void*, int, void*) { return ncclSuccess; }
 }  // namespace
 
 extern "C" {
+// Of the last messages moved (at most 4096): the bytes sent from and received into
+// [begin, begin + bytes) under a region covering them, and all bytes moved either way.
+__attribute__((visibility("default"))) void hcclTestNetMoved(const void* begin, size_t bytes, uint64_t* sentFrom,
+                                                             uint64_t* receivedInto, uint64_t* all) {
+  *sentFrom = *receivedInto = *all = 0;
+  const auto* lo = static_cast<const char*>(begin);
+  for (uint64_t i = movedCount > kMovedKept ? movedCount - kMovedKept : 0; i < movedCount; ++i) {
+    const Moved& m = moved[i % kMovedKept];
+    *all += m.bytes;
+    if (!m.registered || m.data < lo || m.data + m.bytes > lo + bytes) continue;
+    *(m.isSend ? sentFrom : receivedInto) += m.bytes;
+  }
+}
+// Forgets what was moved so far.
+__attribute__((visibility("default"))) void hcclTestNetForget() { movedCount = 0; }
+
 #if TEST_NET_VERSION == 8
 __attribute__((visibility("default"))) ncclNet_v8_abi ncclNetPlugin_v8 = {
     "hccltest8", init, devices, properties<ncclNetProperties_v8_abi>, listenOn, connect8, acceptFrom, regMr,
