@@ -314,6 +314,7 @@ class Runner {
         if (m == nullptr || !m->busy()) continue;
         int fd = m->link().waitFd();
         if (fd < 0) spinOnly = true;
+        else if (!m->link().armWait()) return;  // work arrived meanwhile: no sleep
         else fds.push_back({fd, POLLIN, 0});
       }
     }

@@ -34,6 +34,8 @@ class Link {
   // A descriptor that turns readable when bytes arrive, for idle waits; -1 when the link must
   // be polled by reading (shared memory).
   virtual int waitFd() const = 0;
+  // Readies waitFd() for a sleep; false when work is pending there already (do not sleep).
+  virtual bool armWait() { return true; }
   // Whether the peer rings this rank's doorbell (shm/doorbell.h) whenever it writes to us or
   // makes room for us: then an idle rank may sleep on the doorbell.
   virtual bool ringsDoorbell() const { return false; }

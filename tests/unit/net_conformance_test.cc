@@ -87,7 +87,6 @@ struct Message {
 
 class NetConformance : public testing::TestWithParam<TransportEntry> {
  protected:
-  void SetUp() override { ASSERT_EQ(Status::Success, GetParam().open(&transport_)); }
   void TearDown() override {
     if (recvComm_ != nullptr) transport_->closeRecv(recvComm_);
     if (listenComm_ != nullptr) transport_->closeListen(listenComm_);
@@ -98,17 +97,27 @@ class NetConformance : public testing::TestWithParam<TransportEntry> {
   }
 
   // Forks the sender, which connects and runs `script` (its exit code: 0 when all went well);
-  // this process accepts.
+  // this process then opens its transport, listens, hands the child the handle through a pipe
+  // and accepts. The child is forked before any transport exists: it inherits none of UCX's
+  // state (a worker's sockets, its threads), which is not the child's to use.
   void startSender(const std::function<int(NetTransport&, void* sendComm)>& script) {
-    ASSERT_GT(transport_->deviceCount(), 0);
-    ConnectHandle handle;
-    ASSERT_EQ(Status::Success, transport_->listen(0, &handle, &listenComm_));
+    int pipeFds[2];
+    ASSERT_EQ(0, pipe(pipeFds));
     child_ = fork();
     ASSERT_GE(child_, 0);
     if (child_ == 0) {
-      // A transport of its own: one made before fork() is not the child's to use (UCX).
+      close(pipeFds[1]);
       std::unique_ptr<NetTransport> own;
       if (GetParam().open(&own) != Status::Success) _exit(11);
+      uint32_t size = 0;
+      ConnectHandle handle;
+      if (read(pipeFds[0], &size, sizeof(size)) != sizeof(size) || size > kMaxHandleBytes) _exit(12);
+      handle.bytes.resize(size);
+      for (size_t got = 0; got < size;) {
+        const ssize_t n = read(pipeFds[0], handle.bytes.data() + got, size - got);
+        if (n <= 0) _exit(12);
+        got += static_cast<size_t>(n);
+      }
       void* sendComm = nullptr;
       const Status connected = until([&](bool* done) {
         HCCL_TRY(own->connect(0, &handle, &sendComm));
@@ -120,6 +129,15 @@ class NetConformance : public testing::TestWithParam<TransportEntry> {
       own->closeSend(sendComm);
       _exit(code);
     }
+    close(pipeFds[0]);
+    ASSERT_EQ(Status::Success, GetParam().open(&transport_));
+    ASSERT_GT(transport_->deviceCount(), 0);
+    ConnectHandle handle;
+    ASSERT_EQ(Status::Success, transport_->listen(0, &handle, &listenComm_));
+    const uint32_t size = static_cast<uint32_t>(handle.bytes.size());
+    ASSERT_EQ(static_cast<ssize_t>(sizeof(size)), write(pipeFds[1], &size, sizeof(size)));
+    ASSERT_EQ(static_cast<ssize_t>(size), write(pipeFds[1], handle.bytes.data(), size));  // at most 4 KiB: one write
+    close(pipeFds[1]);
     ASSERT_EQ(Status::Success, until([&](bool* done) {
                 HCCL_TRY(transport_->accept(listenComm_, &recvComm_));
                 *done = recvComm_ != nullptr;
@@ -161,6 +179,7 @@ class NetConformance : public testing::TestWithParam<TransportEntry> {
 INSTANTIATE_TEST_SUITE_P(, NetConformance, testing::ValuesIn(registry()), entryName);
 
 TEST_P(NetConformance, DescribesItsDevices) {
+  ASSERT_EQ(Status::Success, GetParam().open(&transport_));
   ASSERT_GT(transport_->deviceCount(), 0);
   NetDevice d;
   ASSERT_EQ(Status::Success, transport_->device(0, &d));

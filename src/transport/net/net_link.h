@@ -42,7 +42,8 @@ class NetLink final : public Link {
   void consume(size_t bytes) override;
   Status checkAlive() override;
   void shutdown() override { control_.shutdown(); }
-  int waitFd() const override { return -1; }
+  int waitFd() const override { return transport_->waitFd(); }
+  bool armWait() override { return transport_->armWait(); }
   bool sending() const override { return sendsDone_ < sendsPosted_; }
   Status push(bool* moved) override;
   size_t directMinBytes() const override { return directMinBytes_; }

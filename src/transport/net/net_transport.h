@@ -76,6 +76,12 @@ class NetTransport {
   // *done once the request finished (it is then gone); *bytes: what it moved.
   virtual Status test(void* request, bool* done, size_t* bytes) = 0;
 
+  // A descriptor that turns readable when the transport has work (UCX's wake-up fd), or -1: it
+  // must be polled (NCCL plugins). armWait(): whether one may sleep on it now (false: work is
+  // pending already, so progress instead).
+  virtual int waitFd() { return -1; }
+  virtual bool armWait() { return false; }
+
   virtual Status closeSend(void* sendComm) = 0;
   virtual Status closeRecv(void* recvComm) = 0;
   virtual Status closeListen(void* listenComm) = 0;

@@ -46,6 +46,8 @@ struct Ucp {
   ucs_status_t (*workerCreate)(ucp_context_h, const ucp_worker_params_t*, ucp_worker_h*);
   void (*workerDestroy)(ucp_worker_h);
   ucs_status_t (*workerGetAddress)(ucp_worker_h, ucp_address_t**, size_t*);
+  ucs_status_t (*workerGetEfd)(ucp_worker_h, int*);
+  ucs_status_t (*workerArm)(ucp_worker_h);
   void (*workerReleaseAddress)(ucp_worker_h, ucp_address_t*);
   unsigned (*workerProgress)(ucp_worker_h);
   ucs_status_t (*epCreate)(ucp_worker_h, const ucp_ep_params_t*, ucp_ep_h*);
@@ -73,6 +75,8 @@ Status loadUcp(Ucp* u) {
       {reinterpret_cast<void**>(&u->workerCreate), "ucp_worker_create"},
       {reinterpret_cast<void**>(&u->workerDestroy), "ucp_worker_destroy"},
       {reinterpret_cast<void**>(&u->workerGetAddress), "ucp_worker_get_address"},
+      {reinterpret_cast<void**>(&u->workerGetEfd), "ucp_worker_get_efd"},
+      {reinterpret_cast<void**>(&u->workerArm), "ucp_worker_arm"},
       {reinterpret_cast<void**>(&u->workerReleaseAddress), "ucp_worker_release_address"},
       {reinterpret_cast<void**>(&u->workerProgress), "ucp_worker_progress"},
       {reinterpret_cast<void**>(&u->epCreate), "ucp_ep_create"},
@@ -160,7 +164,8 @@ class UcxTransport final : public NetTransport {
     ucp_params_t params{};
     params.field_mask = UCP_PARAM_FIELD_FEATURES;
     // RMA: what lets UCX choose its zero-copy rendezvous (a write into the receive buffer).
-    params.features = UCP_FEATURE_TAG | UCP_FEATURE_RMA;
+    // WAKEUP: a descriptor idle ranks sleep on.
+    params.features = UCP_FEATURE_TAG | UCP_FEATURE_RMA | UCP_FEATURE_WAKEUP;
     st = ucp_.initVersion(UCP_API_MAJOR, UCP_API_MINOR, &params, config, &context_);
     ucp_.configRelease(config);
     if (st != UCS_OK) return fail(Status::SystemError, "UCX: ucp_init failed (%d)", st);
@@ -169,6 +174,8 @@ class UcxTransport final : public NetTransport {
     workerParams.thread_mode = UCS_THREAD_MODE_SINGLE;
     st = ucp_.workerCreate(context_, &workerParams, &worker_);
     if (st != UCS_OK) return fail(Status::SystemError, "UCX: creating a worker failed (%d)", st);
+    st = ucp_.workerGetEfd(worker_, &efd_);
+    if (st != UCS_OK) return fail(Status::SystemError, "UCX: the worker has no wake-up descriptor (%d)", st);
     st = ucp_.workerGetAddress(worker_, &address_, &addressBytes_);
     if (st != UCS_OK || addressBytes_ > kMaxAddressBytes)
       return fail(Status::SystemError, "UCX: the worker's address (%zu bytes, status %d)", addressBytes_, st);
@@ -311,6 +318,13 @@ class UcxTransport final : public NetTransport {
     comm->pending.push_back(ours);
     *request = ours;
     return Status::Success;
+  }
+
+  int waitFd() override { return efd_; }
+  bool armWait() override {
+    while (ucp_.workerProgress(worker_) != 0) {
+    }
+    return ucp_.workerArm(worker_) == UCS_OK;  // UCS_ERR_BUSY: events came in meanwhile
   }
 
   Status flush(void*, void*, size_t, void*, void** request) override {
@@ -466,6 +480,7 @@ class UcxTransport final : public NetTransport {
   size_t addressBytes_ = 0;
   uint64_t nextId_ = 1;
   bool peerErrors_ = false;  // endpoints in UCX's peer failure mode
+  int efd_ = -1;             // the worker's wake-up descriptor (UCX owns it)
   std::vector<void*> requestsToDrop_;
   std::map<const ConnectHandle*, std::unique_ptr<SendComm>> connecting_;  // answers awaited
 };
