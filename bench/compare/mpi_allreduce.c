@@ -1,29 +1,12 @@
 /* The Open MPI anchor for hccl-perf: MPI_Allreduce (float sum) with hccl-perf's measurement loop,
  * sizes and columns (compare_common.h), so bench/compare/run.sh can read both the same way.
  * Launch with mpirun: mpirun -np 2 ./mpi_allreduce -b 8 -e 256M -f 2 -n 20 -w 1 */
-#include <mpi.h>
-
-#include "compare_common.h"
+#include "mpi_common.h"
 
 static int mpiAllreduceFloat(void* ctx, const float* send, float* recv, size_t count) {
   (void)ctx;
   return MPI_Allreduce(send ? (const void*)send : MPI_IN_PLACE, recv, (int)count, MPI_FLOAT,
                        MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS;
-}
-
-static int mpiAllreduceDouble(void* ctx, double* v) {
-  (void)ctx;
-  return MPI_Allreduce(MPI_IN_PLACE, v, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS;
-}
-
-static int mpiBarrier(void* ctx) {
-  (void)ctx;
-  return MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS;
-}
-
-static double mpiNow(void* ctx) {
-  (void)ctx;
-  return MPI_Wtime();
 }
 
 int main(int argc, char** argv) {

@@ -2,9 +2,7 @@
  * previous (MPI_Sendrecv of floats), with hccl-perf's measurement loop and columns
  * (compare_common.h). Only the time columns compare; run it with -c 0 (the loop's check expects
  * an AllReduce). Launch with mpirun: mpirun -np 2 ./mpi_sendrecv -b 1M -e 64M -f 4 -c 0 */
-#include <mpi.h>
-
-#include "compare_common.h"
+#include "mpi_common.h"
 
 static int mpiSendrecvFloat(void* ctx, const float* send, float* recv, size_t count) {
   (void)ctx;
@@ -17,21 +15,6 @@ static int mpiSendrecvFloat(void* ctx, const float* send, float* recv, size_t co
            MPI_SUCCESS;
   return MPI_Sendrecv(send, (int)count, MPI_FLOAT, next, 0, recv, (int)count, MPI_FLOAT, prev, 0, MPI_COMM_WORLD,
                       MPI_STATUS_IGNORE) != MPI_SUCCESS;
-}
-
-static int mpiAllreduceDouble(void* ctx, double* v) {
-  (void)ctx;
-  return MPI_Allreduce(MPI_IN_PLACE, v, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD) != MPI_SUCCESS;
-}
-
-static int mpiBarrier(void* ctx) {
-  (void)ctx;
-  return MPI_Barrier(MPI_COMM_WORLD) != MPI_SUCCESS;
-}
-
-static double mpiNow(void* ctx) {
-  (void)ctx;
-  return MPI_Wtime();
 }
 
 int main(int argc, char** argv) {
